@@ -1,0 +1,54 @@
+# vnextract — run `make help` for the targets.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils
+SHARED ?= ../shared
+
+.PHONY: help setup system-packages venv test lint catalogs model bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: system-packages venv ## install system packages (apt-get, when missing) and the project into .venv
+
+system-packages: ## apt-get install Tesseract (+vie, eng) and Poppler when they are missing
+	@missing=""; \
+	command -v tesseract >/dev/null 2>&1 || missing="yes"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="yes"; \
+	if command -v tesseract >/dev/null 2>&1; then \
+	  tesseract --list-langs 2>/dev/null | grep -qx vie || missing="yes"; \
+	  tesseract --list-langs 2>/dev/null | grep -qx eng || missing="yes"; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	else echo "system packages present: tesseract (vie, eng), pdftoppm"; fi
+
+venv: $(BIN)/vnextract ## create .venv and install the project with pinned dependencies
+
+$(BIN)/vnextract: pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+test: ## run the whole test suite (unit, end-to-end through the CLI, real Tesseract)
+	$(BIN)/pytest -q
+
+lint: ## ruff
+	$(BIN)/ruff check extract normalize mapping pipelines tests bench scripts
+
+catalogs: ## regenerate mapping/catalogs/*.json from the templates in data/samples/
+	$(BIN)/python scripts/build_catalogs.py
+
+model: ## rebuild the diacritic-restoration model from ../shared/corpus (reproducible split)
+	$(BIN)/python scripts/build_model.py --corpus $(SHARED)/corpus --out normalize/data
+
+bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md
+	$(BIN)/python -m bench.run
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build dist *.egg-info .pytest_cache bench/out out

@@ -1,0 +1,80 @@
+"""Text dumps → lines, and the two regular table layouts dumps use.
+
+* tab rows (DOCX exports): one table row per line, cells separated by tabs;
+* cell blocks (some DOCX/ODT exports): one cell per line, each indented by a tab, rows separated
+  by blank lines.
+
+The third layout, PDF text and OCR text with hard line breaks, is read by ``extract.lined``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extract.types import Document, Line
+
+_TAG = re.compile(r"</?(?:b|i|u|strong|em)>", re.IGNORECASE)
+_MD_EMPHASIS = re.compile(r"\*\*|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)")
+_SPACES = re.compile(r"[ \u00a0]+")
+
+
+def clean_cell(text: str) -> str:
+    """Drop inline markup (``<b>``, ``<i>``, markdown ``**``) and squeeze spaces."""
+    text = _TAG.sub("", text)
+    text = _MD_EMPHASIS.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_bold_cell(text: str) -> bool:
+    return bool(re.match(r"\s*<b>", text, re.IGNORECASE))
+
+
+def document_from_text(text: str, source: str, kind: str = "text") -> Document:
+    """Split text into numbered lines; form feeds start new pages."""
+    lines: list[Line] = []
+    number = 0
+    for page_index, page_text in enumerate(text.split("\f"), start=1):
+        for raw in page_text.split("\n"):
+            number += 1
+            lines.append(Line(text=raw.rstrip("\r"), page=page_index, number=number))
+    return Document(source=source, kind=kind, lines=lines)
+
+
+def tab_rows(lines: list[Line]) -> list[tuple[Line, list[str]]]:
+    """Lines that hold tab-separated cells, with their raw (uncleaned) cells."""
+    return [(line, line.text.split("\t")) for line in lines if "\t" in line.text]
+
+
+def cell_blocks(lines: list[Line]) -> list[tuple[Line, list[str] | None]]:
+    """Group one-cell-per-line blocks (each cell a line starting with a tab; a new row starts at
+    a tab line after a blank line). An unindented line continues the description cell of a
+    block that has no empty cell yet (``Xây dựng ... họp trực tuyến`` / ``Liên thông 2 cấp …``);
+    any other unindented line is returned on its own with ``None`` for cells (headings)."""
+    out: list[tuple[Line, list[str] | None]] = []
+    current: list[str] = []
+    first: Line | None = None
+    after_blank = False
+
+    def close() -> None:
+        nonlocal current, first
+        if current and first is not None:
+            out.append((first, current))
+        current, first = [], None
+
+    for line in lines:
+        if not line.text.strip() and not line.text.startswith("\t"):
+            after_blank = True
+            continue
+        if line.text.startswith("\t"):
+            if after_blank or first is None:
+                close()
+                first = line
+            current.append(line.text[1:].strip())
+        elif current and all(current[1:]) and len(current) <= 3:
+            current[-1] = f"{current[-1]} {line.text.strip()}".strip()
+        else:
+            close()
+            out.append((line, None))
+        after_blank = False
+    close()
+    return out

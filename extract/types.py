@@ -1,0 +1,65 @@
+"""Typed records that flow out of extraction. Picklable; every piece keeps its provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a document as read, with where it came from."""
+
+    text: str
+    page: int  # 1-based
+    number: int  # 1-based line number within the whole input (text dumps) or page (PDF)
+    bbox: tuple[float, float, float, float] | None = None
+    confidence: float | None = None  # OCR word-confidence mean, 0–1, when OCR made it
+
+
+@dataclass
+class Document:
+    """A whole input: its lines (all pages) and what kind of input it was."""
+
+    source: str
+    kind: str  # "text", "pdf-text", "pdf-scan", "pdf-mixed", "image"
+    lines: list[Line] = field(default_factory=list)
+    encoding: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+@dataclass
+class RawRow:
+    """A table row as the document prints it, before matching to a catalog.
+
+    ``label_raw`` is the STT cell as printed (``3.2.1.``, ``300``, ``Trong``) or None;
+    ``value_raw`` the Số liệu cell; ``unit_raw`` the Đơn vị tính cell; ``note_raw`` Ghi chú.
+    ``trong_do`` marks rows printed under a "Trong đó" cell (no STT of their own).
+    """
+
+    label_raw: str | None
+    description_raw: str
+    unit_raw: str | None = None
+    value_raw: str | None = None
+    note_raw: str | None = None
+    page: int = 1
+    line_start: int = 0
+    line_end: int = 0
+    trong_do: bool = False
+    style: str = ""  # "tab", "pdf-text", "ocr", "cells"
+    values_by_period: dict[str, str] | None = None  # per-year tables: period → printed value
+    reasons: list[str] = field(default_factory=list)  # what extraction was unsure of
+    confidence: float | None = None  # OCR confidence of the row's text, when known
+
+
+@dataclass
+class RawTable:
+    """Rows of one table (one appendix), with the heading printed above it."""
+
+    heading: str
+    rows: list[RawRow] = field(default_factory=list)
+    page: int = 1
+    line_start: int = 0
+    periods: list[str] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Indicator catalogs (data files) and matching of document rows to canonical IDs."""

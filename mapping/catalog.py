@@ -1,0 +1,122 @@
+"""Indicator catalogs: the canonical rows of each template appendix, loaded from data files.
+
+A catalog is generated from a template by ``scripts/build_catalogs.py`` (``make catalogs``) and
+stored as ``mapping/catalogs/<catalog id>.json``; nothing here is typed by hand.
+
+ID scheme: ``<catalog>/<row>``, where row is the printed STT without its trailing dot
+(``tn2025.pl1/3.2.1``); unnumbered rows under "Trong đó" take the parent row plus ``.a``, ``.b``,
+``.c`` in printed order (``tn2025.pl1/3.2.1.a``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from normalize.fold import fold
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+
+KINDS = ("section", "rate", "count", "amount", "code", "target")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One canonical indicator row of a template."""
+
+    id: str
+    row: str  # printed STT without trailing dot, or parent + ".a" for "Trong đó" rows
+    label: str | None  # the label as the template prints it ("1.2.1.", "6.2"), None if none
+    parent: str | None
+    description: str
+    unit: str | None
+    codebook: dict[str, str] | None  # {"0": "Không", "1": "Có"} when the unit column is one
+    kind: str
+    numerator: str | None = None
+    denominator: str | None = None
+    responsible: str | None = None  # Danh mục: the body that reports the target
+    order: int = 0
+
+    @property
+    def folded(self) -> str:
+        return fold(self.description)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """An arithmetic relation between entries that the values must satisfy."""
+
+    kind: str  # "parts_le_total": sum(parts) <= total
+    parts: tuple[str, ...]
+    total: str
+
+
+@dataclass
+class Catalog:
+    id: str
+    title: str
+    source: str
+    audience: str
+    periods: list[str] = field(default_factory=list)  # per-year tables: "2021" ... "2025-03-31"
+    entries: list[CatalogEntry] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_id = {e.id: e for e in self.entries}
+
+    def get(self, entry_id: str) -> CatalogEntry | None:
+        return self._by_id.get(entry_id)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "audience": self.audience,
+            "periods": self.periods,
+            "entries": [asdict(e) for e in self.entries],
+            "constraints": [asdict(c) for c in self.constraints],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Catalog:
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            source=data["source"],
+            audience=data["audience"],
+            periods=list(data.get("periods", [])),
+            entries=[CatalogEntry(**e) for e in data["entries"]],
+            constraints=[
+                Constraint(kind=c["kind"], parts=tuple(c["parts"]), total=c["total"])
+                for c in data.get("constraints", [])
+            ],
+        )
+
+
+def row_depth(row: str) -> int:
+    """Depth of a row key: ``3`` → 1, ``3.2.1`` → 3, ``3.2.1.a`` → 4."""
+    return row.count(".") + 1
+
+
+def _natural_key(path: Path) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.stem)]
+
+
+@lru_cache(maxsize=4)
+def load_catalogs(directory: str | None = None) -> tuple[Catalog, ...]:
+    """All catalogs shipped with the package (or found in ``directory``), in a stable order."""
+    base = Path(directory) if directory else CATALOG_DIR
+    paths = sorted(base.glob("*.json"), key=_natural_key)
+    return tuple(Catalog.from_json(json.loads(p.read_text(encoding="utf-8"))) for p in paths)
+
+
+def get_catalog(catalog_id: str, directory: str | None = None) -> Catalog:
+    for catalog in load_catalogs(directory):
+        if catalog.id == catalog_id:
+            return catalog
+    known = ", ".join(c.id for c in load_catalogs(directory))
+    raise KeyError(f"unknown catalog {catalog_id!r}; known catalogs: {known}")

@@ -1,0 +1,208 @@
+"""Document lines → rows matched to catalog entries (or kept unmatched, never dropped)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extract.lined import Region, is_value_only, split_label, split_row, table_regions
+from extract.textdump import clean_cell
+from extract.types import Document, Line, RawRow
+from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
+from mapping.catalog import Catalog, CatalogEntry, load_catalogs
+from mapping.labels import looks_like_label
+
+MIN_MATCHED_ENTRIES = 5
+MIN_FIT = 0.45
+
+
+@dataclass
+class MatchedRow:
+    """A document row with the catalog entry it was matched to (None: no catalog fits)."""
+
+    raw: RawRow
+    catalog: Catalog | None
+    entry: CatalogEntry | None
+    label_how: str = "none"
+    desc_score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TableResult:
+    heading: str
+    catalog: Catalog | None
+    fit: float
+    rows: list[MatchedRow]
+
+
+@dataclass
+class _Prepared:
+    region: Region
+    items: list[AlignItem]
+    lines: list[Line]
+    cells: list[list[str]] | None  # tab layout: the row's cells
+    parts_trong_do: list[bool]
+
+
+def _prepare(region: Region) -> _Prepared:
+    if region.tabbed:
+        items, lines, cells, trong = [], [], [], []
+        for line in region.lines:
+            if "\t" not in line.text:
+                continue
+            row = [clean_cell(c) for c in line.text.split("\t")] + [""] * 5
+            if not row[1] and not row[2]:
+                continue
+            label = row[0] if looks_like_label(row[0]) else None
+            items.append(AlignItem(text=row[1], label=label, unit=row[2] or None))
+            lines.append(line)
+            cells.append(row)
+            trong.append(label is None)
+        return _Prepared(region, items, lines, cells, trong)
+    items, lines, trong = [], [], []
+    for line in region.lines:
+        if not line.text.strip():
+            continue
+        parts = split_label(line)
+        if not parts.body and not parts.label and not parts.trong_do:
+            continue
+        items.append(AlignItem(text=parts.body, label=parts.label))
+        lines.append(line)
+        trong.append(parts.trong_do)
+    return _Prepared(region, items, lines, None, trong)
+
+
+def _fit(alignment: Alignment) -> float:
+    """Share of matched rows that their own text or label supports (not only the order)."""
+    if not alignment.matches:
+        return 0.0
+    good = sum(1 for m in alignment.matches
+               if m.desc_score >= 0.45 or m.label_how in ("exact", "confusion"))
+    return good / len(alignment.matches)
+
+
+def _shortlist(prepared: _Prepared, catalogs: tuple[Catalog, ...], k: int = 4) -> list[Catalog]:
+    """Catalogs whose wording overlaps the region's most (a cheap filter before Viterbi)."""
+    region_grams: set[str] = set()
+    for item in prepared.items:
+        region_grams |= trigrams(item.text)
+    scored = []
+    for catalog in catalogs:
+        grams: set[str] = set()
+        for entry in catalog.entries:
+            grams |= trigrams(entry.description)
+        if grams and region_grams:
+            shared = len(grams & region_grams)
+            scored.append((2 * shared / (len(grams) + len(region_grams)), catalog))  # Dice
+    scored.sort(key=lambda x: -x[0])
+    return [c for s, c in scored[:k] if s > 0.1]
+
+
+def match_document(document: Document, catalog_id: str | None = None) -> list[TableResult]:
+    """Find the document's tables, detect each one's catalog (or use ``catalog_id``), and
+    return every row, matched or not."""
+    catalogs = load_catalogs()
+    forced = [c for c in catalogs if c.id == catalog_id] if catalog_id else None
+    if catalog_id and not forced:
+        known = ", ".join(c.id for c in catalogs)
+        raise KeyError(f"unknown catalog {catalog_id!r}; known catalogs: {known}")
+    results: list[TableResult] = []
+    for region in table_regions(document.lines):
+        prepared = _prepare(region)
+        if not prepared.items:
+            continue
+        best: tuple[float, Alignment] | None = None
+        for catalog in forced or _shortlist(prepared, catalogs):
+            alignment = align(catalog, prepared.items, CatalogProfile(catalog))
+            fit = _fit(alignment)
+            key = alignment.score * (0.5 + fit)
+            if best is None or key > best[0]:
+                best = (key, alignment)
+        if best is not None:
+            alignment = best[1]
+            fit = _fit(alignment)
+            if forced or (fit >= MIN_FIT and len(alignment.matches) >= MIN_MATCHED_ENTRIES):
+                results.append(_matched_table(prepared, alignment, fit, document.kind))
+                continue
+        results.append(_unmatched_table(prepared))
+    return [r for r in results if r.rows]
+
+
+def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
+    """A row whose first line is only a unit/number (``DVC 18``, ``2``) got the value cell of
+    the row above: give it back when that row has none of its own."""
+    matches = alignment.matches
+    for prev, match in zip(matches, matches[1:], strict=False):
+        if len(match.items) < 2 or prev.items[-1] + 1 != match.items[0]:
+            continue
+        first = prepared.items[match.items[0]]
+        if first.label is None and is_value_only(first.text, prev.entry.unit):
+            entry = prev.entry
+            found = split_row([prepared.items[i].text for i in prev.items], entry.description,
+                              entry.unit, entry.codebook)
+            if found.value is None:
+                prev.items.append(match.items.pop(0))
+
+
+def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
+                   kind: str) -> TableResult:
+    rows: list[MatchedRow] = []
+    if prepared.cells is None:
+        _reattach_value_lines(prepared, alignment)
+    for match in alignment.matches:
+        lines = [prepared.lines[i] for i in match.items]
+        entry = match.entry
+        if prepared.cells is not None:
+            cells = prepared.cells[match.items[0]]
+            extra_notes = [prepared.cells[i][1] for i in match.items[1:]]
+            raw = RawRow(
+                label_raw=cells[0] or None, description_raw=cells[1],
+                unit_raw=cells[2] or None, value_raw=cells[3] or None,
+                note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
+                page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
+                trong_do=prepared.parts_trong_do[match.items[0]], style="tab")
+        else:
+            bodies = [prepared.items[i].text for i in match.items]
+            text = split_row(bodies, entry.description, entry.unit, entry.codebook)
+            raw = RawRow(
+                label_raw=match.label_printed, description_raw=text.description,
+                unit_raw=text.unit, value_raw=text.value, note_raw=text.note,
+                page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
+                trong_do=any(prepared.parts_trong_do[i] for i in match.items),
+                style="lined", reasons=list(text.reasons))
+        rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=entry,
+                               label_how=match.label_how, desc_score=match.desc_score))
+    return TableResult(prepared.region.heading, alignment.catalog, fit, rows)
+
+
+def _unmatched_table(prepared: _Prepared) -> TableResult:
+    """No catalog fits: rows start at printed labels (or each tab row); nothing is dropped."""
+    rows: list[MatchedRow] = []
+    current: list[int] = []
+
+    def flush() -> None:
+        if not current:
+            return
+        lines = [prepared.lines[i] for i in current]
+        items = [prepared.items[i] for i in current]
+        if prepared.cells is not None:
+            cells = prepared.cells[current[0]]
+            raw = RawRow(cells[0] or None, cells[1], cells[2] or None, cells[3] or None,
+                         cells[4] or None, lines[0].page, lines[0].number, lines[-1].number,
+                         style="tab")
+        else:
+            raw = RawRow(items[0].label, " ".join(i.text for i in items).strip(), None, None,
+                         None, lines[0].page, lines[0].number, lines[-1].number, style="lined")
+        rows.append(MatchedRow(raw=raw, catalog=None, entry=None,
+                               reasons=["no-catalog-match"]))
+
+    for i, item in enumerate(prepared.items):
+        starts = prepared.cells is not None or (item.label is not None and re.match(
+            r"^(\d+\.?)+$|^[IVX]+$", item.label))
+        if starts:
+            flush()
+            current = []
+        current.append(i)
+    flush()
+    return TableResult(prepared.region.heading, None, 0.0, rows)

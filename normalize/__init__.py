@@ -1,0 +1,1 @@
+"""Text normalization: encodings, OCR-noise repair, diacritics, Vietnamese numbers."""
