@@ -97,15 +97,15 @@ def _word_key(token: str) -> str:
     return fold(token).replace(" ", "")
 
 
-def _matches_word(token: str, words: set[str]) -> bool:
+def _matches_word(token: str, words: set[str], min_fuzzy: int = 5) -> bool:
     key = _word_key(token)
     if not key:
         return False
     if key in words:
         return True
-    if len(key) >= 5:
+    if len(key) >= min_fuzzy:
         for w in words:
-            if len(w) >= 5 and abs(len(w) - len(key)) <= 1 and _one_edit(key, w):
+            if len(w) >= min_fuzzy and abs(len(w) - len(key)) <= 1 and _one_edit(key, w):
                 return True
     return False
 
@@ -127,9 +127,9 @@ def split_row(bodies: list[str], description: str, unit: str | None,
               codebook: dict[str, str] | None) -> RowText:
     """Separate a row's text (label already removed) into description, unit, value and note.
 
-    The description's own words and numbers (``2021 - 2025``, ``năm 2015``) stay description;
-    the unit is recognised from the catalog's unit; the value is the first number after the
-    description on the row's lines; text after it is the note.
+    Reading left to right, the description's own words and numbers (``2021 - 2025``,
+    ``năm 2015``) are description; the unit is recognised from the catalog's unit; the first
+    other number is the value; what follows it is the note.
     ``["Tỷ lệ DVC ... (Toàn trình + % 29.3% 12/41 TTHC", "Một phần)"]`` → value ``29.3%``,
     note ``12/41 TTHC``.
     """
@@ -145,64 +145,76 @@ def split_row(bodies: list[str], description: str, unit: str | None,
     note_parts: list[str] = []
     value: str | None = None
     reasons: list[str] = []
-    for line_index, body in enumerate(bodies):
+
+    def is_unit(tok: str) -> bool:
+        return bool(unit_words) and (_matches_word(tok, unit_words, min_fuzzy=2)
+                                     or tok == (unit or "").strip())
+
+    bodies = _join_broken_codes(bodies)
+    for body in bodies:
         tokens = _tokens(_strip_codebook(body, book_words))
-        # description span: up to the last description word, then its own numbers/punctuation
-        last = -1
-        for i, tok in enumerate(tokens):
-            if _matches_word(tok, desc_words) and not NUMBER.match(tok):
-                last = i
-        end = last + 1
-        while end < len(tokens) and (
-            tokens[end].strip("()") in desc_numbers
-            or tokens[end] in {"-", "+", "(", ")", "–", ","}
-            or tokens[end].rstrip(").,") in desc_numbers
-        ):
-            end += 1
-        head, tail = tokens[:end], tokens[end:]
-        # a unit printed right after the description may have been swallowed by it
-        if unit_words and head and not unit_parts:
-            k = len(head)
-            while k > 0 and _matches_word(head[k - 1], unit_words) and len(head) - k < 4:
-                k -= 1
-            if k < len(head) and k > 0 and _unit_like(head[k:], unit or ""):
-                unit_parts.extend(head[k:])
-                head = head[:k]
-        desc_parts.extend(head)
-        i = 0
-        # unit at the start of the tail
-        took_unit = bool(unit_parts)
-        while i < len(tail) and not took_unit and (
-            _matches_word(tail[i], unit_words) or (unit and tail[i] == unit.strip())
-        ):
-            unit_parts.append(tail[i])
-            i += 1
-        while i < len(tail) and (_CODE.search(tail[i]) or tail[i] == "=" or
-                                 (book_words and _matches_word(tail[i], book_words))):
-            i += 1  # code-book text printed in the unit column
-        rest = tail[i:]
-        if value is None and not unit_parts and len(rest) >= 3:
-            # adapted wording before the unit: "... cấp xã - 0" where the template says "huyện"
-            for j in range(1, min(3, len(rest) - 1)):
-                if (_matches_word(rest[j], unit_words) or rest[j] == (unit or "").strip()) \
-                        and NUMBER.match(rest[j + 1]):
-                    desc_parts.extend(rest[:j])
-                    unit_parts.append(rest[j])
-                    rest = rest[j + 1:]
-                    break
-        if not rest:
+        if value is not None:
+            # after the value: the unit cell and the description's own numbers may still
+            # wrap onto these lines; description words continue the description; the rest
+            # is note
+            if not note_parts:
+                tokens = [t for t in tokens if not (is_unit(t) or t == "%" or t.strip("()")
+                                                    in desc_numbers)]
+            if tokens and sum(_matches_word(t, desc_words) for t in tokens) >= 0.5 * len(
+                    tokens):
+                desc_parts.extend(tokens)
+            else:
+                note_parts.extend(tokens)
             continue
-        if value is None and NUMBER.match(rest[0]) and parse_vn_number(rest[0]) is not None:
-            value = rest[0]
-            if note_parts:  # the row's own line had note text but no value: a stray number?
+        v = None
+        for i, tok in enumerate(tokens):
+            if tok.strip("()") in desc_numbers or tok.rstrip(").,") in desc_numbers:
+                continue
+            if NUMBER.match(tok) and parse_vn_number(tok) is not None:
+                following = tokens[i + 1: i + 3]
+                if len(following) == 2 and all(_matches_word(t, desc_words) for t in following):
+                    continue  # a misread letter inside the description ("Ty 16 thuc hien")
+                v = i
+                break
+            if i and is_unit(tokens[i - 1]) and _garbled_number(tok):
+                v = i
+                break
+        if v is None:
+            n_desc = sum(_matches_word(t, desc_words) or is_unit(t) for t in tokens)
+            if tokens and n_desc >= 0.5 * len(tokens) and not note_parts:
+                for t in tokens:
+                    (unit_parts if is_unit(t) and not _matches_word(t, desc_words)
+                     else desc_parts).append(t)
+            else:
+                note_parts.extend(tokens)
+            continue
+        head, token, rest = tokens[:v], tokens[v], tokens[v + 1:]
+        k = len(head)
+        while k > 0 and (is_unit(head[k - 1]) or head[k - 1] in {"|", "%"}) and len(head) - k < 4:
+            k -= 1
+        if k < len(head):
+            unit_parts.extend(t for t in head[k:] if t != "|")
+        desc_parts.extend(head[:k])
+        last_desc = max((j for j, t in enumerate(head[:k]) if _matches_word(t, desc_words)),
+                        default=-1)
+        junk = [t for t in head[last_desc + 1:k] if re.search(r"\w", t)]
+        if junk and last_desc >= 0:
+            reasons.append("value-position-uncertain")
+        if NUMBER.match(token):
+            value = token
+            if note_parts:
                 reasons.append("value-on-continuation-line")
-            rest = rest[1:]
-        elif value is None and _garbled_number(rest[0]):
+        else:
             reasons.append("value-garbled")
+            note_parts.append(token)
             value = None
-            note_parts.append(rest[0])
-            rest = rest[1:]
+        if rest and value is not None and re.match(r"^[^\W\d_]{2,}", rest[0]):
+            reasons.append("value-note-adjacent")
         note_parts.extend(rest)
+        if value is None:
+            value = ""  # a garbled value: stop looking for one on later lines
+    if value == "":
+        value = None
     note = " ".join(note_parts).strip(" |") or None
     return RowText(
         description=" ".join(desc_parts).strip(" |"),
@@ -211,6 +223,17 @@ def split_row(bodies: list[str], description: str, unit: str | None,
         note=note,
         reasons=reasons,
     )
+
+
+def _join_broken_codes(bodies: list[str]) -> list[str]:
+    """``Hoàn thành =`` / ``1`` — a code-book entry wrapped after its ``=``: rejoin it."""
+    out = list(bodies)
+    for i in range(len(out) - 1):
+        nxt = out[i + 1].split(maxsplit=1)
+        if out[i].rstrip().endswith("=") and nxt and nxt[0].isdigit():
+            out[i] = f"{out[i].rstrip()} {nxt[0]}"
+            out[i + 1] = nxt[1] if len(nxt) > 1 else ""
+    return out
 
 
 def is_value_only(body: str, unit: str | None) -> bool:

@@ -33,6 +33,7 @@ class AlignItem:
     text: str  # text used for description matching (label removed)
     label: str | None = None  # printed label token, if the line starts with one
     unit: str | None = None  # unit cell when the layout gives it (tab rows)
+    trong_do: bool = False  # the line starts with a "Trong đó" cell
 
 
 @dataclass
@@ -103,6 +104,10 @@ def enter_bonus_matrix(profile: CatalogProfile, items: list[AlignItem]) -> list[
     out: list[dict[int, float]] = []
     for item in items:
         bonus: dict[int, float] = {}
+        if item.trong_do:  # "Trong đó" opens the first unnumbered child of a row
+            for k, entry in enumerate(profile.entries):
+                if entry.row.endswith(".a"):
+                    bonus[k] = ENTER_LABEL_BONUS
         if item.label:
             reading = read_label(item.label)
             for k, entry in enumerate(profile.entries):

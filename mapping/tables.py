@@ -14,6 +14,7 @@ from mapping.labels import looks_like_label
 
 MIN_MATCHED_ENTRIES = 5
 MIN_FIT = 0.45
+MIN_COVERAGE = 0.35  # share of the catalog's entries a table must show to be that catalog
 
 
 @dataclass
@@ -67,7 +68,7 @@ def _prepare(region: Region) -> _Prepared:
         parts = split_label(line)
         if not parts.body and not parts.label and not parts.trong_do:
             continue
-        items.append(AlignItem(text=parts.body, label=parts.label))
+        items.append(AlignItem(text=parts.body, label=parts.label, trong_do=parts.trong_do))
         lines.append(line)
         trong.append(parts.trong_do)
     return _Prepared(region, items, lines, None, trong)
@@ -122,11 +123,29 @@ def match_document(document: Document, catalog_id: str | None = None) -> list[Ta
         if best is not None:
             alignment = best[1]
             fit = _fit(alignment)
-            if forced or (fit >= MIN_FIT and len(alignment.matches) >= MIN_MATCHED_ENTRIES):
+            coverage = len(alignment.matches) / len(alignment.catalog.entries)
+            if forced or (fit >= MIN_FIT and coverage >= MIN_COVERAGE
+                          and len(alignment.matches) >= MIN_MATCHED_ENTRIES):
                 results.append(_matched_table(prepared, alignment, fit, document.kind))
                 continue
         results.append(_unmatched_table(prepared))
     return [r for r in results if r.rows]
+
+
+def _body(item: AlignItem, row_label: str | None) -> str:
+    """A line's text for value extraction: a leading token that is not the row's own label
+    (``100`` in ``100 3 cuộc``, ``2`` in ``2 cấp = 1``) belongs to the cells."""
+    if item.label and item.label != row_label:
+        return f"{item.label} {item.text}".strip()
+    return item.text
+
+
+def _first_text_line(lines: list[Line], items: list[AlignItem]) -> Line:
+    """Where a row is said to start: its first line with text (not a bare "Trong"/"đó")."""
+    for line, item in zip(lines, items, strict=True):
+        if item.text or item.label:
+            return line
+    return lines[0]
 
 
 def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
@@ -139,8 +158,9 @@ def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
         first = prepared.items[match.items[0]]
         if first.label is None and is_value_only(first.text, prev.entry.unit):
             entry = prev.entry
-            found = split_row([prepared.items[i].text for i in prev.items], entry.description,
-                              entry.unit, entry.codebook)
+            found = split_row([_body(prepared.items[i], prev.label_printed)
+                               for i in prev.items], entry.description, entry.unit,
+                              entry.codebook)
             if found.value is None:
                 prev.items.append(match.items.pop(0))
 
@@ -163,12 +183,13 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
                 trong_do=prepared.parts_trong_do[match.items[0]], style="tab")
         else:
-            bodies = [prepared.items[i].text for i in match.items]
+            bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
             text = split_row(bodies, entry.description, entry.unit, entry.codebook)
             raw = RawRow(
                 label_raw=match.label_printed, description_raw=text.description,
                 unit_raw=text.unit, value_raw=text.value, note_raw=text.note,
-                page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
+                page=lines[0].page, line_end=lines[-1].number,
+                line_start=_first_text_line(lines, [prepared.items[i] for i in match.items]).number,
                 trong_do=any(prepared.parts_trong_do[i] for i in match.items),
                 style="lined", reasons=list(text.reasons))
         rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=entry,

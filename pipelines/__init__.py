@@ -1,0 +1,1 @@
+"""Records, batch ingest, the ``vnextract`` CLI, outputs and audit. The only layer doing I/O."""

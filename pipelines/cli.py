@@ -1,0 +1,57 @@
+"""The ``vnextract`` command line. Thin: parse options, call the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mapping.catalog import load_catalogs
+from pipelines.ingest import ingest
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Clean text and auditable indicator records from Vietnamese reports.")
+console = Console(stderr=True, soft_wrap=True)
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")],
+    catalog: Annotated[str | None, typer.Option(
+        "--catalog", help="force a catalog (see `vnextract catalogs`)")] = None,
+) -> None:
+    """Read reports and write records.jsonl/.csv/.parquet, documents.jsonl and text/."""
+    def report(status) -> None:
+        if status.status == "ok":
+            console.print(f"[green]ok[/] {status.source}: {status.records} records "
+                          f"({status.needs_review} to review) {','.join(status.catalogs)}")
+        else:
+            console.print(f"[red]error[/] {status.source}: {status.message}")
+    try:
+        statuses = ingest(paths, out, catalog, progress=report)
+    except KeyError as exc:
+        console.print(f"[red]error[/] {exc.args[0]}")
+        raise typer.Exit(2) from None
+    if statuses and all(s.status == "error" for s in statuses):
+        raise typer.Exit(1)
+    if not statuses:
+        console.print("[red]error[/] no input files")
+        raise typer.Exit(1)
+
+
+@app.command("catalogs")
+def catalogs_command() -> None:
+    """List the indicator catalogs shipped with vnextract."""
+    for catalog in load_catalogs():
+        typer.echo(f"{catalog.id}\t{len(catalog.entries)} entries\t{catalog.title[:70]}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+from extract.lined import split_row
+from mapping.align import AlignItem, align
+from mapping.catalog import get_catalog
+
+
+def test_order_decides_a_misread_label():
+    """A `1.2` printed between 7.1 and 7.3 is 7.2: the document follows the template."""
+    pl1 = get_catalog("tn2025.pl1")
+    items = [
+        AlignItem("Cap nhat Kien truc chinh quyen dien tu phien ban 2.0", "7.1."),
+        AlignItem("Xay dung va van hanh He thong hop truc tuyen Chua co =0", "1.2"),
+        AlignItem("He thong thong tin bao cao va ket noi voi He thong thong tin", "7.3."),
+    ]
+    rows = [m.entry.row for m in align(pl1, items).matches]
+    assert rows == ["7.1", "7.2", "7.3"]
+
+
+def test_unlabelled_trong_do_rows_follow_their_parent():
+    pl1 = get_catalog("tn2025.pl1")
+    items = [
+        AlignItem("Ty le DVC truc tuyen toan trinh du dieu kien % 0", "3.2.1."),
+        AlignItem("Tong so DVC du dieu kien len truc tuyen toan trinh DVC 41", None,
+                  trong_do=True),
+        AlignItem("So DVC truc tuyen co phat sinh ho so truc tuyen DVC 12", "3.2.2."),
+    ]
+    rows = [m.entry.row for m in align(pl1, items).matches]
+    assert rows == ["3.2.1", "3.2.1.a", "3.2.2"]
+
+
+def test_value_and_note_are_separated():
+    entry = get_catalog("tn2025.pl1").get("tn2025.pl1/3.2.2")
+    text = split_row(["TVIE DVC cd phat sinh hd so ndp truc tuyén (Toan trinh + % 29.3% 12/41 TTHC",
+                      "Mot phén)"], entry.description, entry.unit, entry.codebook)
+    assert text.value == "29.3%"
+    assert text.note == "12/41 TTHC"
+
+
+def test_codebook_in_unit_column_is_not_a_value():
+    entry = get_catalog("tn2025.pl2").get("tn2025.pl2/1.4.2")
+    text = split_row(["Hình thức khảo sát", "Trực tuyến = 0", "Phát phiếu = 1", "Kết hợp = 2",
+                      "2"], entry.description, entry.unit, entry.codebook)
+    assert text.value == "2" and text.note is None

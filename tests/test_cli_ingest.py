@@ -1,0 +1,134 @@
+"""End to end through the `vnextract` CLI on the real samples, against hand-read records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.evaluate import load_expected, score
+from tests.conftest import ROOT, SAMPLES
+
+CLI = [sys.executable, "-m", "pipelines.cli"]
+OCR_SAMPLE = "so-dan-toc-thai-nguyen-432-2025"
+PDF_TEXT_SAMPLE = "xa-binh-thanh-2025"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    result = run_cli("ingest", str(SAMPLES / f"{OCR_SAMPLE}.txt"),
+                     str(SAMPLES / f"{PDF_TEXT_SAMPLE}.txt"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def records_of(out: Path, source: str) -> list[dict]:
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    return [r for r in rows if r["source"] == f"{source}.txt"]
+
+
+def test_outputs_and_contract(ingested):
+    for name in ("records.jsonl", "records.csv", "records.parquet", "documents.jsonl"):
+        assert (ingested / name).is_file()
+    assert not list(ingested.glob(".*.tmp"))  # atomic writes leave no temporaries
+    frame = pd.read_parquet(ingested / "records.parquet")
+    assert list(frame.columns) == ["source", "page", "line", "catalog", "indicator_id",
+                                   "row_label_raw", "description_raw", "description", "unit",
+                                   "value", "value_raw", "note", "confidence", "needs_review",
+                                   "reasons"]
+    assert len(frame) == len(pd.read_csv(ingested / "records.csv"))
+    docs = [json.loads(x) for x in (ingested / "documents.jsonl").read_text().splitlines()]
+    assert {d["source"]: d["catalogs"] for d in docs} == {
+        f"{OCR_SAMPLE}.txt": ["tn2025.pl1"], f"{PDF_TEXT_SAMPLE}.txt": ["tn2025.pl2"]}
+    assert all(d["status"] == "ok" for d in docs)
+    assert (ingested / "text" / f"{OCR_SAMPLE}.txt.txt").is_file()
+
+
+def test_pdf_text_report_matches_hand_read_records(ingested):
+    result = score(records_of(ingested, PDF_TEXT_SAMPLE),
+                   load_expected(SAMPLES / "expected" / f"{PDF_TEXT_SAMPLE}.records.jsonl"))
+    assert result.row_rate >= 0.98
+    assert result.value_rate >= 0.97
+    assert len(result.wrong_unflagged) <= 1  # known: 7.2's value lost in the code book
+
+
+def test_ocr_report_matches_hand_read_records(ingested):
+    result = score(records_of(ingested, OCR_SAMPLE),
+                   load_expected(SAMPLES / "expected" / f"{OCR_SAMPLE}.records.jsonl"))
+    assert result.row_rate >= 0.95
+    assert result.value_rate >= 0.80  # issue #2 asks 0.90: not reached yet
+    assert len(result.wrong_unflagged) <= 2
+
+
+def test_specific_values_and_audit_fields(ingested):
+    by_id = {r["indicator_id"]: r for r in records_of(ingested, PDF_TEXT_SAMPLE)}
+    assert by_id["tn2025.pl2/3.4.2.a"]["value"] == 16807
+    assert by_id["tn2025.pl2/6.1"]["value"] == pytest.approx(98.37)
+    assert by_id["tn2025.pl2/6.1.a"]["value"] == pytest.approx(17759.720212)
+    assert by_id["tn2025.pl2/1.5"]["needs_review"]  # 6 is outside "Không = 0 Có = 1"
+    assert "code-out-of-range" in by_id["tn2025.pl2/1.5"]["reasons"]
+    assert by_id["tn2025.pl2/1.1"]["description"].startswith("Tỷ lệ hoàn thành")
+    ocr = {r["indicator_id"]: r for r in records_of(ingested, OCR_SAMPLE)}
+    assert ocr["tn2025.pl1/3.2.2"]["row_label_raw"] == "300"
+    garbled = ocr["tn2025.pl1/1.3.3"]
+    assert garbled["needs_review"]
+    for record in ocr.values():
+        assert 0.0 <= record["confidence"] <= 1.0
+
+
+def test_bad_inputs_give_status_lines_not_a_crash(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    out = tmp_path / "out"
+    result = run_cli("ingest", str(empty), str(tmp_path / "missing.txt"),
+                     str(SAMPLES / f"{PDF_TEXT_SAMPLE}.txt"), "--out", str(out))
+    assert result.returncode == 0, result.stderr  # one good file: the batch succeeds
+    docs = {d["source"]: d for d in map(json.loads,
+                                         (out / "documents.jsonl").read_text().splitlines())}
+    assert docs["empty.txt"]["status"] == "error" and "empty" in docs["empty.txt"]["message"]
+    assert docs["missing.txt"]["status"] == "error"
+    assert docs[f"{PDF_TEXT_SAMPLE}.txt"]["status"] == "ok"
+
+
+def test_every_input_failing_exits_non_zero(tmp_path):
+    result = run_cli("ingest", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 1
+    assert "no such file" in result.stderr
+
+
+def test_forced_catalog_and_unknown_catalog(tmp_path):
+    out = tmp_path / "o"
+    result = run_cli("ingest", str(SAMPLES / f"{PDF_TEXT_SAMPLE}.txt"), "--out", str(out),
+                     "--catalog", "tn2025.pl1")
+    assert result.returncode == 0
+    catalogs = {json.loads(x)["catalog"] for x in (out / "records.jsonl").read_text().splitlines()}
+    assert catalogs == {"tn2025.pl1"}
+    bad = run_cli("ingest", str(SAMPLES / f"{PDF_TEXT_SAMPLE}.txt"), "--out", str(out),
+                  "--catalog", "nope")
+    assert bad.returncode == 2 and "unknown catalog" in bad.stderr
+
+
+def test_unmatched_table_is_kept_with_a_reason(tmp_path):
+    doc = tmp_path / "other.txt"
+    doc.write_text("PHỤ LỤC\n1. Số cây xanh đã trồng trong năm Cây 120\n"
+                   "2. Số km đường bê tông hóa Km 3\n", encoding="utf-8")
+    out = tmp_path / "o"
+    assert run_cli("ingest", str(doc), "--out", str(out)).returncode == 0
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert len(rows) == 2
+    assert all(r["indicator_id"] is None and "no-catalog-match" in r["reasons"] for r in rows)
+    assert all(r["needs_review"] for r in rows)
+
+
+def test_catalogs_command_lists_catalogs():
+    result = run_cli("catalogs")
+    assert result.returncode == 0 and "tn2025.pl1" in result.stdout
