@@ -1,0 +1,38 @@
+"""Ingest speed and accuracy on the two real samples (part of ``make bench``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from extract.textdump import document_from_text
+from mapping.tables import match_document
+from pipelines.evaluate import load_expected, score
+from pipelines.records import document_records
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ["so-dan-toc-thai-nguyen-432-2025", "xa-binh-thanh-2025"]
+
+
+def run(repeat: int = 5) -> dict:
+    texts = {n: (ROOT / "data/samples" / f"{n}.txt").read_text(encoding="utf-8") for n in SAMPLES}
+    timings = []
+    results = {}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for name, text in texts.items():
+            doc = document_from_text(text, f"{name}.txt")
+            results[name] = [r.to_dict() for r in document_records(doc, match_document(doc))]
+        timings.append(time.perf_counter() - start)
+    out = {"ingest_seconds_both": min(timings), "samples": {}}
+    for name in SAMPLES:
+        s = score(results[name], load_expected(ROOT / "data/samples/expected" /
+                                               f"{name}.records.jsonl"))
+        out["samples"][name] = {
+            "rows": f"{s.rows_right}/{s.rows}", "row_rate": round(s.row_rate, 3),
+            "values": f"{s.values_exact}/{s.values}", "value_rate": round(s.value_rate, 3),
+            "wrong_unflagged": len(s.wrong_unflagged), "wrong_flagged": s.wrong_flagged,
+            "needs_review": sum(r["needs_review"] for r in results[name]),
+            "records": len(results[name]),
+        }
+    return out
