@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils
 SHARED ?= ../shared
 
-.PHONY: help setup system-packages venv test lint catalogs model bench clean
+.PHONY: help setup system-packages venv test lint catalogs bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ $(BIN)/vnextract: pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
-test: ## run the whole test suite (unit, end-to-end through the CLI, real Tesseract)
+test: ## run the whole test suite (unit tests and end-to-end runs of the CLI)
 	$(BIN)/pytest -q
 
 lint: ## ruff
@@ -43,9 +43,6 @@ lint: ## ruff
 
 catalogs: ## regenerate mapping/catalogs/*.json from the templates in data/samples/
 	$(BIN)/python scripts/build_catalogs.py
-
-model: ## rebuild the diacritic-restoration model from ../shared/corpus (reproducible split)
-	$(BIN)/python scripts/build_model.py --corpus $(SHARED)/corpus --out normalize/data
 
 bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md
 	$(BIN)/python -m bench.run
