@@ -166,19 +166,24 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             else:
                 note_parts.extend(tokens)
             continue
-        v = None
-        for i, tok in enumerate(tokens):
-            if tok.strip("()") in desc_numbers or tok.rstrip(").,") in desc_numbers:
+        v = _unit_anchored_value(tokens, is_unit, unit)
+        for i, tok in enumerate(tokens if v is None else []):
+            if len(tokens) > 1 and (tok.strip("()") in desc_numbers
+                                    or tok.rstrip(").,") in desc_numbers):
+                continue  # the description's own number; a number alone on a line is a cell
+            numeric = NUMBER.match(tok) and parse_vn_number(tok) is not None
+            garbled = not numeric and i and is_unit(tokens[i - 1]) and _garbled_number(tok)
+            if not (numeric or garbled):
                 continue
-            if NUMBER.match(tok) and parse_vn_number(tok) is not None:
-                following = tokens[i + 1: i + 3]
-                if len(following) == 2 and all(_matches_word(t, desc_words) for t in following):
-                    continue  # a misread letter inside the description ("Ty 16 thuc hien")
-                v = i
-                break
-            if i and is_unit(tokens[i - 1]) and _garbled_number(tok):
-                v = i
-                break
+            following = tokens[i + 1: i + 3]
+            if len(following) == 2 and all(_matches_word(t, desc_words) for t in following):
+                continue  # a misread letter inside the description ("Ty 16 thuc hien")
+            head_words = [t for t in tokens[:i] if _matches_word(t, desc_words) or is_unit(t)]
+            rest_words = [t for t in tokens[i + 1:] if re.match(r"^[^\W\d_]{2,}", t)]
+            if not head_words and not desc_parts and not unit_parts and rest_words:
+                break  # a note line above the row's own line ("Trong d6 c6 29 TTHC ...")
+            v = i
+            break
         if v is None:
             n_desc = sum(_matches_word(t, desc_words) or is_unit(t) for t in tokens)
             if tokens and n_desc >= 0.5 * len(tokens) and not note_parts:
@@ -223,6 +228,17 @@ def split_row(bodies: list[str], description: str, unit: str | None,
         note=note,
         reasons=reasons,
     )
+
+
+def _unit_anchored_value(tokens: list[str], is_unit, unit: str | None) -> int | None:
+    """Index of a number printed right after the unit cell (``... % 100``, ``Vi ban 100``):
+    in OCR text the value column follows the unit column, whatever junk came before."""
+    for j in range(len(tokens) - 1, 0, -1):
+        prev, tok = tokens[j - 1], tokens[j]
+        if NUMBER.match(tok) and parse_vn_number(tok) is not None and (
+                is_unit(prev) or (prev == "%" and (unit or "").strip() == "%")):
+            return j
+    return None
 
 
 def _join_broken_codes(bodies: list[str]) -> list[str]:
@@ -270,7 +286,11 @@ def _unit_like(tokens: list[str], unit: str) -> bool:
 
 def _garbled_number(token: str) -> bool:
     """A short token mixing digit look-alikes and junk where a value should be (``Z``,
-    ``(;12}2¢m``): OCR lost the number."""
+    ``(;12}2¢m``): OCR lost the number. Not a word OCR'd with a digit for an accented letter
+    (``s6`` = số, ``d3`` = đã, ``t6`` = tổ, ``1a`` = là)."""
+    if re.match(r"^[A-Za-z]{1,4}\d[A-Za-z]{0,3}[.,;:)]?$", token) or re.match(
+            r"^\d[a-z]{1,4}$", token):
+        return False
     if len(token) > 8:
         return any(ch.isdigit() for ch in token[:3]) and not token[:3].isalpha()
     return bool(re.search(r"[\dZz¢§]", token)) and not NUMBER.match(token) and not \

@@ -156,7 +156,9 @@ def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
         if len(match.items) < 2 or prev.items[-1] + 1 != match.items[0]:
             continue
         first = prepared.items[match.items[0]]
-        if first.label is None and is_value_only(first.text, prev.entry.unit):
+        lone_number = (first.label is not None and not first.text
+                       and first.label != match.label_printed and first.label.isdigit())
+        if lone_number or (first.label is None and is_value_only(first.text, prev.entry.unit)):
             entry = prev.entry
             found = split_row([_body(prepared.items[i], prev.label_printed)
                                for i in prev.items], entry.description, entry.unit,

@@ -58,14 +58,14 @@ def test_pdf_text_report_matches_hand_read_records(ingested):
                    load_expected(SAMPLES / "expected" / f"{PDF_TEXT_SAMPLE}.records.jsonl"))
     assert result.row_rate >= 0.98
     assert result.value_rate >= 0.97
-    assert len(result.wrong_unflagged) <= 1  # known: 7.2's value lost in the code book
+    assert result.wrong_unflagged == []
 
 
 def test_ocr_report_matches_hand_read_records(ingested):
     result = score(records_of(ingested, OCR_SAMPLE),
                    load_expected(SAMPLES / "expected" / f"{OCR_SAMPLE}.records.jsonl"))
     assert result.row_rate >= 0.95
-    assert result.value_rate >= 0.80  # issue #2 asks 0.90: not reached yet
+    assert result.value_rate >= 0.90
     assert len(result.wrong_unflagged) <= 2
 
 
