@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils
 SHARED ?= ../shared
 
-.PHONY: help setup system-packages venv test lint catalogs bench clean
+.PHONY: help setup system-packages venv test lint catalogs model bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ lint: ## ruff
 
 catalogs: ## regenerate mapping/catalogs/*.json from the templates in data/samples/
 	$(BIN)/python scripts/build_catalogs.py
+
+model: ## rebuild language data from ../shared/corpus (syllable inventory; fixed held-out split)
+	$(BIN)/python scripts/build_syllables.py --corpus $(SHARED)/corpus --out normalize/data
 
 bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md
 	$(BIN)/python -m bench.run

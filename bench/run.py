@@ -7,7 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import ingest
+from bench import encodings, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +37,8 @@ def main() -> None:
     lines += ["", "Scoring: `pipelines/evaluate.py` against the hand-read records in "
               "`data/samples/expected/` (a value counts as wrong when it differs from the "
               "printed one, including a printed value that was missed).", ""]
+    lines += ["## Legacy encodings and mojibake (issue #3)", "", encodings.markdown(
+        encodings.run()), ""]
     text = "\n".join(lines)
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs/BENCHMARKS.md").write_text(text, encoding="utf-8")
