@@ -44,10 +44,12 @@ lint: ## ruff
 catalogs: ## regenerate mapping/catalogs/*.json from the templates in data/samples/
 	$(BIN)/python scripts/build_catalogs.py
 
-model: ## rebuild language data from ../shared/corpus (syllable inventory; fixed held-out split)
+model: ## rebuild the language model and syllable inventory from ../shared/corpus (fixed split)
 	$(BIN)/python scripts/build_syllables.py --corpus $(SHARED)/corpus --out normalize/data
+	$(BIN)/python scripts/build_model.py --corpus $(SHARED)/corpus --out normalize/data
 
 bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md
+	$(BIN)/pip install -q -c constraints.txt '.[bench]'
 	$(BIN)/python -m bench.run
 
 clean: ## remove build outputs (keeps .venv)
