@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-dejavu-core
 SHARED ?= ../shared
 
 .PHONY: help setup system-packages venv test lint catalogs model bench clean
@@ -13,10 +13,11 @@ help: ## list the targets
 
 setup: system-packages venv ## install system packages (apt-get, when missing) and the project into .venv
 
-system-packages: ## apt-get install Tesseract (+vie, eng) and Poppler when they are missing
+system-packages: ## apt-get install Tesseract (+vie, eng), Poppler and DejaVu fonts when missing
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="yes"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="yes"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="yes"; \
 	if command -v tesseract >/dev/null 2>&1; then \
 	  tesseract --list-langs 2>/dev/null | grep -qx vie || missing="yes"; \
 	  tesseract --list-langs 2>/dev/null | grep -qx eng || missing="yes"; \
@@ -25,7 +26,7 @@ system-packages: ## apt-get install Tesseract (+vie, eng) and Poppler when they 
 	  echo "installing $(APT_PACKAGES)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
-	else echo "system packages present: tesseract (vie, eng), pdftoppm"; fi
+	else echo "system packages present: tesseract (vie, eng), pdftoppm, DejaVu fonts"; fi
 
 venv: $(BIN)/vnextract ## create .venv and install the project with pinned dependencies
 
