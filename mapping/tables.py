@@ -179,7 +179,8 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
             cells = prepared.cells[match.items[0]]
             extra_notes = [prepared.cells[i][1] for i in match.items[1:]]
             raw = RawRow(
-                label_raw=cells[0] or None, description_raw=cells[1],
+                label_raw=None if prepared.parts_trong_do[match.items[0]] else cells[0] or None,
+                description_raw=cells[1],
                 unit_raw=cells[2] or None, value_raw=cells[3] or None,
                 note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
                 page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,

@@ -132,3 +132,35 @@ def test_unmatched_table_is_kept_with_a_reason(tmp_path):
 def test_catalogs_command_lists_catalogs():
     result = run_cli("catalogs")
     assert result.returncode == 0 and "tn2025.pl1" in result.stdout
+
+
+def test_tab_separated_report_reads_every_row(tmp_path):
+    """A report typed into the DOCX template (tab-separated cells, as seed 000 is exported):
+    every row keeps its printed label's id and the value typed in its Số liệu cell."""
+    template = (SAMPLES / "template-thai-nguyen-ke-hoach-73-2025.txt").read_text(
+        encoding="utf-8").split("\n")
+    start = next(i for i, line in enumerate(template) if line.startswith("## PHỤ LỤC SỐ II"))
+    end = next(i for i, line in enumerate(template) if line.startswith("## PHỤ LỤC SỐ III"))
+    lines, typed = [], {}
+    for line in template[start:end]:
+        cells = line.split("\t")
+        if len(cells) >= 5 and cells[1] and cells[2] and cells[0] != "STT":
+            cells[3] = f"{len(typed) + 1},5" if len(typed) % 7 == 3 else str(len(typed) + 1)
+            typed[len(typed)] = cells
+            line = "\t".join(cells)
+        lines.append(line)
+    report = tmp_path / "filled.txt"
+    report.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "o"
+    assert run_cli("ingest", str(report), "--out", str(out)).returncode == 0
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert {r["catalog"] for r in rows} == {"tn2025.pl2"}
+    with_values = [r for r in rows if r["value_raw"] is not None]
+    assert len(with_values) == len(typed)
+    for record, cells in zip(with_values, typed.values(), strict=True):
+        assert record["value_raw"] == cells[3]
+        label = cells[0].replace("<b>", "").replace("</b>", "").strip().rstrip(".")
+        if label and label not in ("Trong đó", "Trong", "đó"):
+            assert record["indicator_id"] == f"tn2025.pl2/{label}"
+    assert next(r for r in rows if r["indicator_id"] == "tn2025.pl2/3.1.3.b")["row_label_raw"] \
+        is None
