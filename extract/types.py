@@ -23,7 +23,8 @@ class Document:
     source: str
     kind: str  # "text", "pdf-text", "pdf-scan", "pdf-mixed", "image"
     lines: list[Line] = field(default_factory=list)
-    encoding: str | None = None
+    encoding: str | None = None  # the input's detected encoding
+    encoding_fixes: int = 0  # how many repairs decoding it took (legacy lines, mojibake)
 
     @property
     def text(self) -> str:

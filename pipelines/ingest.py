@@ -11,6 +11,7 @@ from pathlib import Path
 from extract.textdump import document_from_text
 from extract.types import Document
 from mapping.tables import match_document
+from normalize.encodings import decode_bytes
 from pipelines.outputs import write_jsonl, write_tables, write_text
 from pipelines.records import IndicatorRecord, document_records, text_quality
 
@@ -33,21 +34,11 @@ class DocumentStatus:
     matched: int = 0
     needs_review: int = 0
     text_quality: float | None = None
+    encoding: str | None = None
+    encoding_fixes: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Bytes of a text dump → text. BOMs decide; else UTF-8; else Windows-1258 (Vietnamese)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1258", errors="replace"), "cp1258"
 
 
 def read_document(path: Path) -> Document:
@@ -62,9 +53,10 @@ def read_document(path: Path) -> Document:
         raise InputError(f"{path}: PDF input is not supported yet (text dumps only)")
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: binary file, not a text dump")
-    text, encoding = decode_text(data)
-    document = document_from_text(text, path.name, kind="text")
-    document.encoding = encoding
+    decoded = decode_bytes(data)
+    document = document_from_text(decoded.text, path.name, kind="text")
+    document.encoding = decoded.encoding
+    document.encoding_fixes = len(decoded.steps)
     return document
 
 
@@ -83,6 +75,8 @@ def ingest_document(document: Document, catalog_id: str | None = None
         matched=sum(1 for r in records if r.indicator_id),
         needs_review=sum(1 for r in records if r.needs_review),
         text_quality=round(quality, 3),
+        encoding=document.encoding,
+        encoding_fixes=document.encoding_fixes,
     )
     return records, status
 

@@ -164,3 +164,24 @@ def test_tab_separated_report_reads_every_row(tmp_path):
             assert record["indicator_id"] == f"tn2025.pl2/{label}"
     assert next(r for r in rows if r["indicator_id"] == "tn2025.pl2/3.1.3.b")["row_label_raw"] \
         is None
+
+
+def test_legacy_encoded_report_gives_the_same_records(tmp_path):
+    """The same report saved as TCVN3 (.VnTime) bytes is decoded and read identically."""
+    from normalize.encodings import encode_legacy
+
+    text = (SAMPLES / f"{PDF_TEXT_SAMPLE}.txt").read_text(encoding="utf-8")
+    legacy = tmp_path / "legacy.txt"
+    legacy.write_bytes(encode_legacy(text, "tcvn3"))
+    out_legacy, out_utf8 = tmp_path / "a", tmp_path / "b"
+    assert run_cli("ingest", str(legacy), "--out", str(out_legacy)).returncode == 0
+    assert run_cli("ingest", str(SAMPLES / f"{PDF_TEXT_SAMPLE}.txt"), "--out",
+                   str(out_utf8)).returncode == 0
+    doc = json.loads((out_legacy / "documents.jsonl").read_text())
+    assert doc["encoding"] == "tcvn3" and doc["encoding_fixes"] > 0
+
+    def values(out: Path) -> list:
+        return [(r["indicator_id"], r["value"]) for r in map(
+            json.loads, (out / "records.jsonl").read_text().splitlines()) if r["indicator_id"]]
+
+    assert values(out_legacy) == values(out_utf8)
