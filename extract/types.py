@@ -25,10 +25,16 @@ class Document:
     lines: list[Line] = field(default_factory=list)
     encoding: str | None = None  # the input's detected encoding
     encoding_fixes: int = 0  # how many repairs decoding it took (legacy lines, mojibake)
+    page_errors: list[str] = field(default_factory=list)  # pages that could not be read
+    ocr_confidence: float | None = None  # mean OCR word confidence over OCR'd pages
 
     @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        """The document's text in reading order, pages separated by form feeds."""
+        pages: dict[int, list[str]] = {}
+        for line in self.lines:
+            pages.setdefault(line.page, []).append(line.text)
+        return "\f".join("\n".join(pages[p]) for p in sorted(pages))
 
 
 @dataclass

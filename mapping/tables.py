@@ -124,7 +124,8 @@ def match_document(document: Document, catalog_id: str | None = None) -> list[Ta
             alignment = best[1]
             fit = _fit(alignment)
             coverage = len(alignment.matches) / len(alignment.catalog.entries)
-            if forced or (fit >= MIN_FIT and coverage >= MIN_COVERAGE
+            enough = coverage >= MIN_COVERAGE or (fit >= 0.7 and len(alignment.matches) >= 12)
+            if forced or (fit >= MIN_FIT and enough
                           and len(alignment.matches) >= MIN_MATCHED_ENTRIES):
                 results.append(_matched_table(prepared, alignment, fit, document.kind))
                 continue
@@ -194,7 +195,9 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 page=lines[0].page, line_end=lines[-1].number,
                 line_start=_first_text_line(lines, [prepared.items[i] for i in match.items]).number,
                 trong_do=any(prepared.parts_trong_do[i] for i in match.items),
-                style="lined", reasons=list(text.reasons))
+                style="lined", reasons=list(text.reasons),
+                confidence=min((ln.confidence for ln in lines if ln.confidence is not None),
+                               default=None))
         rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=entry,
                                label_how=match.label_how, desc_score=match.desc_score))
     return TableResult(prepared.region.heading, alignment.catalog, fit, rows)

@@ -5,9 +5,13 @@ One bad file never stops a batch: its error becomes a status record in documents
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extract.ocr import OcrEngine, TesseractEngine
+from extract.pdf import PageJob, page_count, read_page
 from extract.textdump import document_from_text
 from extract.types import Document
 from mapping.tables import match_document
@@ -36,12 +40,57 @@ class DocumentStatus:
     text_quality: float | None = None
     encoding: str | None = None
     encoding_fixes: int = 0
+    page_errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
 
-def read_document(path: Path) -> Document:
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+
+
+def read_document(path: Path, engine: OcrEngine | None = None, workers: int | None = None
+                  ) -> Document:
+    """Any input → Document: PDFs and images page by page (text layer or OCR), text dumps
+    decoded from their detected encoding."""
+    if path.is_file():
+        head = path.open("rb").read(8)
+        if head.startswith(b"%PDF") or head.startswith(IMAGE_MAGIC):
+            return read_paged(path, "pdf" if head.startswith(b"%PDF") else "image",
+                              engine or TesseractEngine(), workers)
+    return read_text_dump(path)
+
+
+def read_paged(path: Path, kind: str, engine: OcrEngine, workers: int | None) -> Document:
+    """Pages run in parallel across cores; a page that fails is reported, the rest land."""
+    try:
+        count = page_count(str(path), kind)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{path}: cannot open as {kind.upper()}: {exc}") from exc
+    jobs = [PageJob(str(path), i, kind) for i in range(count)]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    if workers == 1:
+        results = [read_page(job, engine) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(read_page, jobs, [engine] * len(jobs)))
+    modes = {r.mode for r in results if r.mode != "error"}
+    if not modes:
+        errors = "; ".join(f"page {r.index + 1}: {r.error}" for r in results)
+        raise InputError(f"{path}: no page could be read ({errors})")
+    doc_kind = "image" if kind == "image" else (
+        "pdf-text" if modes == {"text-layer"} else "pdf-scan" if modes == {"ocr"}
+        else "pdf-mixed")
+    document = Document(source=path.name, kind=doc_kind,
+                        lines=[line for r in results for line in r.lines])
+    document.page_errors = [f"page {r.index + 1}: {r.error}" for r in results
+                            if r.mode == "error"]
+    confidences = [r.ocr_confidence for r in results if r.ocr_confidence is not None]
+    document.ocr_confidence = (sum(confidences) / len(confidences)) if confidences else None
+    return document
+
+
+def read_text_dump(path: Path) -> Document:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
@@ -49,8 +98,6 @@ def read_document(path: Path) -> Document:
     data = path.read_bytes()
     if not data.strip():
         raise InputError(f"{path}: file is empty")
-    if data.startswith(b"%PDF"):
-        raise InputError(f"{path}: PDF input is not supported yet (text dumps only)")
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: binary file, not a text dump")
     decoded = decode_bytes(data)
@@ -65,9 +112,12 @@ def ingest_document(document: Document, catalog_id: str | None = None
     tables = match_document(document, catalog_id)
     records = document_records(document, tables)
     quality = text_quality(document)
+    kind = document.kind if document.kind != "text" else (
+        "text-ocr" if quality < 0.25 else "text")
     status = DocumentStatus(
         source=document.source,
-        kind="text-ocr" if quality < 0.25 else "text",
+        kind=kind,
+        page_errors=list(document.page_errors),
         status="ok",
         catalogs=sorted({t.catalog.id for t in tables if t.catalog}),
         tables=len(tables),
@@ -94,13 +144,14 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
-           progress=None) -> list[DocumentStatus]:
+           progress=None, engine: OcrEngine | None = None,
+           workers: int | None = None) -> list[DocumentStatus]:
     """Ingest every input; write records.{jsonl,csv,parquet}, documents.jsonl and text/."""
     records: list[dict] = []
     statuses: list[DocumentStatus] = []
     for path in expand_paths(paths):
         try:
-            document = read_document(path)
+            document = read_document(path, engine, workers)
             doc_records, status = ingest_document(document, catalog_id)
         except InputError as exc:
             status = DocumentStatus(source=path.name, kind=None, status="error",

@@ -25,7 +25,9 @@ HARD_REASONS = {
     "value-garbled", "rate-inconsistent", "parts-exceed-total", "code-out-of-range",
     "value-from-arithmetic", "no-catalog-match", "rate-out-of-range",
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
+    "ocr-low-confidence",
 }
+OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
 
 
 @dataclass
@@ -137,6 +139,10 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             confidence *= 0.93
         if "value-position-uncertain" in reasons:
             confidence *= 0.7
+        if row.raw.confidence is not None:  # OCR word confidence of the row's weakest line
+            confidence *= 0.5 + 0.5 * row.raw.confidence
+            if row.raw.confidence < OCR_LOW_CONFIDENCE:
+                reasons.append("ocr-low-confidence")
         records.append(IndicatorRecord(
             source=source, page=row.raw.page, line=row.raw.line_start,
             catalog=table.catalog.id if table.catalog else None, indicator_id=row.entry.id,

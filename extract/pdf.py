@@ -1,0 +1,101 @@
+"""PDF pages → lines: the text layer where a page has one, OCR where it has none.
+
+Like OCRmyPDF's ``--skip-text``, the decision is per page: a page whose text layer holds
+enough characters is read from it (words with positions, grouped into visual lines); any other
+page is rendered and handed to the OCR engine. A page is the unit of work (``PageJob`` →
+``PageResult``) so pipelines can run pages in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extract.ocr import OcrEngine, OcrError, words_to_lines
+from extract.types import Line
+
+DEFAULT_DPI = 300
+MIN_TEXT_CHARS = 40  # fewer characters than this in the text layer: treat the page as a scan
+LINE_TOLERANCE = 0.5  # words whose vertical centres differ by < half a line height share a line
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """Picklable: a page to read, from a PDF file or an image."""
+
+    path: str
+    index: int  # 0-based page index
+    kind: str  # "pdf" or "image"
+    dpi: int = DEFAULT_DPI
+    lang: str = "vie"
+
+
+@dataclass
+class PageResult:
+    index: int
+    mode: str  # "text-layer", "ocr", "error"
+    lines: list[Line] = field(default_factory=list)
+    error: str | None = None
+    ocr_confidence: float | None = None
+
+
+def layer_words_to_lines(words: list[tuple], page: int) -> list[Line]:
+    """PyMuPDF words (x0, y0, x1, y1, text, block, line, word) → visual lines, left to right.
+    Cells of one table row share a line; a wrapped cell continues on the next line."""
+    words = sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0]))
+    rows: list[list[tuple]] = []
+    for word in words:
+        centre, height = (word[1] + word[3]) / 2, max(1.0, word[3] - word[1])
+        if rows:
+            last = rows[-1]
+            last_centre = sum((w[1] + w[3]) / 2 for w in last) / len(last)
+            if abs(centre - last_centre) < LINE_TOLERANCE * height:
+                last.append(word)
+                continue
+        rows.append([word])
+    lines = []
+    for n, row in enumerate(rows, start=1):
+        row.sort(key=lambda w: w[0])
+        box = (min(w[0] for w in row), min(w[1] for w in row), max(w[2] for w in row),
+               max(w[3] for w in row))
+        lines.append(Line(" ".join(w[4] for w in row), page, n, box))
+    return lines
+
+
+def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
+    """Read one page. Errors are returned, never raised: one bad page never stops a file."""
+    import pymupdf
+
+    try:
+        if job.kind == "image":
+            with pymupdf.open(job.path) as doc:
+                pix = doc[job.index].get_pixmap(dpi=job.dpi) if doc.is_pdf else None
+                if pix is None:
+                    pix = pymupdf.Pixmap(doc[job.index].get_pixmap(dpi=job.dpi))
+                png, scale = pix.tobytes("png"), 72 / job.dpi
+            return _ocr(job, engine, png, scale)
+        with pymupdf.open(job.path) as doc:
+            page = doc[job.index]
+            words = page.get_text("words")
+            if sum(len(w[4]) for w in words) >= MIN_TEXT_CHARS:
+                return PageResult(job.index, "text-layer",
+                                  layer_words_to_lines(words, job.index + 1))
+            png = page.get_pixmap(dpi=job.dpi).tobytes("png")
+        return _ocr(job, engine, png, 72 / job.dpi)
+    except OcrError as exc:
+        return PageResult(job.index, "error", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 — reported per page
+        return PageResult(job.index, "error", error=f"{type(exc).__name__}: {exc}")
+
+
+def _ocr(job: PageJob, engine: OcrEngine, png: bytes, scale: float) -> PageResult:
+    words = engine.recognize(png, job.lang)
+    lines = words_to_lines(words, job.index + 1, 1, scale)
+    conf = (sum(w.confidence for w in words) / len(words)) if words else None
+    return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
+
+
+def page_count(path: str, kind: str) -> int:
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        return doc.page_count
