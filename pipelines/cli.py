@@ -22,6 +22,8 @@ def ingest_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")],
     catalog: Annotated[str | None, typer.Option(
         "--catalog", help="force a catalog (see `vnextract catalogs`)")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="pages OCR'd in parallel (default: all cores)")] = None,
 ) -> None:
     """Read reports and write records.jsonl/.csv/.parquet, documents.jsonl and text/."""
     def report(status) -> None:
@@ -31,7 +33,7 @@ def ingest_command(
         else:
             console.print(f"[red]error[/] {status.source}: {status.message}")
     try:
-        statuses = ingest(paths, out, catalog, progress=report)
+        statuses = ingest(paths, out, catalog, progress=report, workers=workers)
     except KeyError as exc:
         console.print(f"[red]error[/] {exc.args[0]}")
         raise typer.Exit(2) from None
