@@ -29,8 +29,14 @@ class Region:
     lines: list[Line] = field(default_factory=list)
 
     @property
-    def tabbed(self) -> bool:
-        return sum("\t" in line.text for line in self.lines) >= 5
+    def layout(self) -> str:
+        """``cells`` (one cell per line, tab-indented, as seed 003), ``tab`` (one row per line,
+        tab-separated cells) or ``lined`` (PDF/OCR text with hard line breaks)."""
+        tabbed = [line.text for line in self.lines if "\t" in line.text]
+        if len(tabbed) < 5:
+            return "lined"
+        single = sum(1 for t in tabbed if t.startswith("\t") and t.count("\t") == 1)
+        return "cells" if single >= 0.8 * len(tabbed) else "tab"
 
 
 def table_regions(lines: list[Line]) -> list[Region]:
@@ -87,6 +93,7 @@ class RowText:
     value: str | None
     note: str | None
     reasons: list[str] = field(default_factory=list)
+    more_values: list[str] = field(default_factory=list)  # per-year tables: the next cells
 
 
 def _tokens(text: str) -> list[str]:
@@ -145,6 +152,7 @@ def split_row(bodies: list[str], description: str, unit: str | None,
     note_parts: list[str] = []
     value: str | None = None
     reasons: list[str] = []
+    more_values: list[str] = []
 
     def is_unit(tok: str) -> bool:
         return bool(unit_words) and (_matches_word(tok, unit_words, min_fuzzy=2)
@@ -209,6 +217,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             value = token
             if note_parts:
                 reasons.append("value-on-continuation-line")
+            while rest and (NUMBER.match(rest[0]) or rest[0] in {"-", "x", "X"}):
+                more_values.append(rest.pop(0))
         else:
             reasons.append("value-garbled")
             note_parts.append(token)
@@ -227,6 +237,7 @@ def split_row(bodies: list[str], description: str, unit: str | None,
         value=value,
         note=note,
         reasons=reasons,
+        more_values=more_values,
     )
 
 

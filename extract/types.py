@@ -59,6 +59,7 @@ class RawRow:
     values_by_period: dict[str, str] | None = None  # per-year tables: period → printed value
     reasons: list[str] = field(default_factory=list)  # what extraction was unsure of
     confidence: float | None = None  # OCR confidence of the row's text, when known
+    bbox: tuple[float, float, float, float] | None = None  # union of the row's line boxes
 
 
 @dataclass

@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 
 from extract.lined import Region, is_value_only, split_label, split_row, table_regions
-from extract.textdump import clean_cell
+from extract.textdump import cell_blocks, clean_cell
 from extract.types import Document, Line, RawRow
 from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
 from mapping.catalog import Catalog, CatalogEntry, load_catalogs
 from mapping.labels import looks_like_label
 
+NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
 MIN_MATCHED_ENTRIES = 5
 MIN_FIT = 0.45
 MIN_COVERAGE = 0.35  # share of the catalog's entries a table must show to be that catalog
@@ -42,12 +43,35 @@ class _Prepared:
     region: Region
     items: list[AlignItem]
     lines: list[Line]
-    cells: list[list[str]] | None  # tab layout: the row's cells
+    cells: list[list[str]] | None  # tab/cells layout: label, description, unit, value, note
     parts_trong_do: list[bool]
+    period_cells: list[list[str]] | None = None  # cells layout: the value cells, in order
+
+
+def _prepare_cells(region: Region) -> _Prepared:
+    """One cell per line (per-year appendices): label, description, then one cell a period."""
+    items, lines, cells, trong, periods = [], [], [], [], []
+    for first, block in cell_blocks(region.lines):
+        if block is None or not any(block):
+            continue
+        label = block[0].strip() if looks_like_label(block[0].strip()) else None
+        texts = [(i, c) for i, c in enumerate(block[1:3], start=1)
+                 if c.strip() and not NUMBER_CELL.match(c.strip())]
+        if not texts:
+            continue
+        last_text, desc = texts[-1]
+        items.append(AlignItem(text=desc, label=label))
+        lines.append(first)
+        cells.append([label or "", desc, "", "", ""])
+        trong.append(label is None)
+        periods.append([c.strip() for c in block[last_text + 1:]])
+    return _Prepared(region, items, lines, cells, trong, periods)
 
 
 def _prepare(region: Region) -> _Prepared:
-    if region.tabbed:
+    if region.layout == "cells":
+        return _prepare_cells(region)
+    if region.layout == "tab":
         items, lines, cells, trong = [], [], [], []
         for line in region.lines:
             if "\t" not in line.text:
@@ -149,6 +173,22 @@ def _first_text_line(lines: list[Line], items: list[AlignItem]) -> Line:
     return lines[0]
 
 
+def _union(lines: list[Line]) -> tuple[float, float, float, float] | None:
+    boxes = [ln.bbox for ln in lines if ln.bbox is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
+
+
+def _by_period(periods: list[str], cells: list[str], raw: RawRow) -> dict[str, str]:
+    """Value cells → {period: printed value}; in text without positions a short row is
+    matched left to right, flagged ``period-columns-uncertain``."""
+    if len(cells) != len(periods) and any(cells):
+        raw.reasons.append("period-columns-uncertain")
+    return {p: (cells[i] if i < len(cells) else "") for i, p in enumerate(periods)}
+
+
 def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
     """A row whose first line is only a unit/number (``DVC 18``, ``2``) got the value cell of
     the row above: give it back when that row has none of its own."""
@@ -185,7 +225,11 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 unit_raw=cells[2] or None, value_raw=cells[3] or None,
                 note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
                 page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
-                trong_do=prepared.parts_trong_do[match.items[0]], style="tab")
+                trong_do=prepared.parts_trong_do[match.items[0]], style="tab",
+                bbox=_union(lines))
+            if prepared.period_cells is not None:
+                raw.values_by_period = _by_period(
+                    alignment.catalog.periods, prepared.period_cells[match.items[0]], raw)
         else:
             bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
             text = split_row(bodies, entry.description, entry.unit, entry.codebook)
@@ -197,7 +241,10 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 trong_do=any(prepared.parts_trong_do[i] for i in match.items),
                 style="lined", reasons=list(text.reasons),
                 confidence=min((ln.confidence for ln in lines if ln.confidence is not None),
-                               default=None))
+                               default=None), bbox=_union(lines))
+            if len(alignment.catalog.periods) > 1 and text.value is not None:
+                raw.values_by_period = _by_period(alignment.catalog.periods,
+                                                  [text.value, *text.more_values], raw)
         rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=entry,
                                label_how=match.label_how, desc_score=match.desc_score))
     return TableResult(prepared.region.heading, alignment.catalog, fit, rows)

@@ -41,6 +41,8 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=list(RECORD_FIELDS))
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame["reasons"] = frame["reasons"].apply(lambda r: ";".join(r) if isinstance(r, list) else r)
+    frame["bbox"] = frame["bbox"].apply(
+        lambda b: " ".join(f"{x:g}" for x in b) if isinstance(b, list) else None)
     return frame
 
 

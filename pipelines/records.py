@@ -9,7 +9,7 @@ hard doubt, so a value that is not certain is never passed off as certain.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from extract.types import Document
 from mapping.catalog import Catalog
@@ -17,8 +17,9 @@ from mapping.tables import MatchedRow, TableResult
 from normalize.numbers import parse_vn_number
 
 RECORD_FIELDS = (
-    "source", "page", "line", "catalog", "indicator_id", "row_label_raw", "description_raw",
-    "description", "unit", "value", "value_raw", "note", "confidence", "needs_review", "reasons",
+    "source", "page", "line", "bbox", "catalog", "indicator_id", "period", "row_label_raw",
+    "description_raw", "description", "unit", "value", "value_raw", "note", "confidence",
+    "needs_review", "reasons",
 )
 REVIEW_THRESHOLD = 0.75
 HARD_REASONS = {
@@ -47,6 +48,8 @@ class IndicatorRecord:
     confidence: float
     needs_review: bool
     reasons: list[str] = field(default_factory=list)
+    period: str | None = None  # "2021" … "2025-03-31"; the report's period for one-period tables
+    bbox: list[float] | None = None  # the row's box on its page (PDF points), when known
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -84,8 +87,8 @@ def _identity_confidence(row: MatchedRow, reasons: list[str]) -> float:
     return max(by_label, by_desc) if row.label_how != "exact" else 1.0
 
 
-def _parse_value(row: MatchedRow, reasons: list[str]) -> tuple[float | int | None, float]:
-    raw = row.raw.value_raw
+def _parse_value(row: MatchedRow, reasons: list[str], raw: str | None
+                 ) -> tuple[float | int | None, float]:
     entry = row.entry
     if raw is None:
         return None, 1.0
@@ -131,7 +134,7 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
                 reasons=sorted(set(reasons))))
             continue
         confidence = _identity_confidence(row, reasons)
-        value, value_factor = _parse_value(row, reasons)
+        value, value_factor = _parse_value(row, reasons, row.raw.value_raw)
         if row.raw.value_raw is not None:
             confidence *= value_factor
         if noisy:
@@ -143,15 +146,34 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             confidence *= 0.5 + 0.5 * row.raw.confidence
             if row.raw.confidence < OCR_LOW_CONFIDENCE:
                 reasons.append("ocr-low-confidence")
-        records.append(IndicatorRecord(
+        periods = table.catalog.periods if table.catalog else []
+        base = IndicatorRecord(
             source=source, page=row.raw.page, line=row.raw.line_start,
             catalog=table.catalog.id if table.catalog else None, indicator_id=row.entry.id,
             row_label_raw=row.raw.label_raw, description_raw=row.raw.description_raw,
             description=row.entry.description, unit=row.entry.unit or row.raw.unit_raw,
             value=value, value_raw=row.raw.value_raw, note=row.raw.note_raw,
-            confidence=confidence, needs_review=False, reasons=reasons))
+            confidence=confidence, needs_review=False, reasons=reasons,
+            period=periods[0] if len(periods) == 1 else None,
+            bbox=[round(x, 1) for x in row.raw.bbox] if row.raw.bbox else None)
+        if not row.raw.values_by_period:
+            records.append(base)
+            continue
+        identity = _identity_confidence(row, [])
+        for period, cell in row.raw.values_by_period.items():
+            cell_reasons = [r for r in reasons if r not in {
+                "value-garbled", "code-out-of-range", "rate-out-of-range", "percent-on-non-rate",
+                "number-format-ambiguous"}]
+            cell_value, factor = _parse_value(row, cell_reasons, cell or None)
+            records.append(replace(base, period=period, value=cell_value,
+                                   value_raw=cell or None, reasons=cell_reasons,
+                                   confidence=identity * (factor if cell else 1.0)))
     if table.catalog is not None:
-        check_arithmetic(records, table.catalog)
+        by_period: dict[str | None, list[IndicatorRecord]] = {}
+        for record in records:
+            by_period.setdefault(record.period, []).append(record)
+        for group in by_period.values():
+            check_arithmetic(group, table.catalog)
     for record in records:
         record.confidence = round(max(0.0, min(1.0, record.confidence)), 3)
         record.reasons = sorted(set(record.reasons))

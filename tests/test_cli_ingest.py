@@ -41,10 +41,12 @@ def test_outputs_and_contract(ingested):
         assert (ingested / name).is_file()
     assert not list(ingested.glob(".*.tmp"))  # atomic writes leave no temporaries
     frame = pd.read_parquet(ingested / "records.parquet")
-    assert list(frame.columns) == ["source", "page", "line", "catalog", "indicator_id",
-                                   "row_label_raw", "description_raw", "description", "unit",
-                                   "value", "value_raw", "note", "confidence", "needs_review",
-                                   "reasons"]
+    assert list(frame.columns) == ["source", "page", "line", "bbox", "catalog", "indicator_id",
+                                   "period", "row_label_raw", "description_raw", "description",
+                                   "unit", "value", "value_raw", "note", "confidence",
+                                   "needs_review", "reasons"]
+    matched = frame[frame["catalog"].notna()]
+    assert set(matched["period"]) == {"2021-2025"}  # one-period tables: the report period
     assert len(frame) == len(pd.read_csv(ingested / "records.csv"))
     docs = [json.loads(x) for x in (ingested / "documents.jsonl").read_text().splitlines()]
     assert {d["source"]: d["catalogs"] for d in docs} == {

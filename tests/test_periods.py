@@ -1,0 +1,56 @@
+"""Per-year appendices (seed 003's layout: one cell per line, columns Năm 2021 … Năm 2025)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.conftest import SAMPLES
+from tests.test_cli_ingest import run_cli
+
+
+def filled_outline(limit_appendix: int = 1) -> tuple[str, dict[tuple[str, int], str]]:
+    """Seed 003's appendices 1..limit with every value cell typed in (some left empty)."""
+    text = (SAMPLES / "template-de-cuong-09-phu-luc.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == "Phụ lục 1")
+    end = next(i for i, line in enumerate(lines)
+               if line.strip() == f"Phụ lục {limit_appendix + 1}")
+    out, typed = lines[:start], {}
+    block: list[str] = []
+    label = None
+    for line in lines[start:end] + [""]:
+        if line.startswith("\t"):
+            block.append(line)
+            continue
+        if block and re.match(r"^\t\d", block[0]):
+            label = block[0].strip()
+            cells = [c for c in block[1:] if c.strip()]
+            empties = [i for i, c in enumerate(block) if not c.strip()]
+            for n, i in enumerate(empties):
+                value = "" if (len(typed) + n) % 9 == 4 else str(10 + len(typed) + n)
+                typed[(label, n)] = value
+                block[i] = f"\t{value}"
+            del cells
+        out.extend(block)
+        block = []
+        out.append(line)
+    return "\n".join(out), typed
+
+
+def test_per_year_table_gives_one_record_per_period(tmp_path):
+    text, typed = filled_outline()
+    report = tmp_path / "outline.txt"
+    report.write_text(text, encoding="utf-8")
+    out = tmp_path / "o"
+    assert run_cli("ingest", str(report), "--out", str(out)).returncode == 0
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    pl1 = [r for r in rows if r["catalog"] == "dc.pl1"]
+    periods = ["2021", "2022", "2023", "2024", "2025", "2025-03-31"]
+    by_key = {(r["indicator_id"].split("/")[1], r["period"]): r for r in pl1}
+    assert by_key[("1.1", "2021")]["value_raw"] == typed[("1.1", 0)]
+    for (label, n), value in typed.items():
+        record = by_key[(label, periods[n])]
+        assert record["value_raw"] == (value or None)
+        assert record["value"] == (int(value) if value else None)
+    assert {r["period"] for r in pl1} == set(periods)
