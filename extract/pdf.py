@@ -61,6 +61,34 @@ def layer_words_to_lines(words: list[tuple], page: int) -> list[Line]:
     return lines
 
 
+def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
+    """A text-layer page in reading order: each row of a ruled table becomes one line of
+    tab-separated cells (multi-line cells joined, merged cells empty); text outside tables
+    becomes visual lines."""
+    import pymupdf
+
+    pymupdf.no_recommend_layout()  # find_tables on ruled tables needs no layout model
+    rows: list[tuple[float, Line]] = []
+    boxes = []
+    for table in page.find_tables().tables:
+        boxes.append(table.bbox)
+        for row, cells in zip(table.rows, table.extract(), strict=True):
+            text = "\t".join(" ".join((c or "").split()) for c in cells)
+            if text.strip():
+                rows.append((row.bbox[1], Line(text, page_number, 0, tuple(row.bbox))))
+    outside = [w for w in words if not any(_inside(w, b) for b in boxes)]
+    for line in layer_words_to_lines(outside, page_number):
+        rows.append((line.bbox[1], line))
+    rows.sort(key=lambda r: r[0])
+    return [Line(line.text, page_number, n, line.bbox) for n, (_, line) in
+            enumerate(rows, start=1)]
+
+
+def _inside(word: tuple, box: tuple) -> bool:
+    cx, cy = (word[0] + word[2]) / 2, (word[1] + word[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
 def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
     """Read one page. Errors are returned, never raised: one bad page never stops a file."""
     import pymupdf
@@ -77,8 +105,8 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
             page = doc[job.index]
             words = page.get_text("words")
             if sum(len(w[4]) for w in words) >= MIN_TEXT_CHARS:
-                return PageResult(job.index, "text-layer",
-                                  layer_words_to_lines(words, job.index + 1))
+                return PageResult(job.index, "text-layer", text_layer_lines(page, words,
+                                                                            job.index + 1))
             png = page.get_pixmap(dpi=job.dpi).tobytes("png")
         return _ocr(job, engine, png, 72 / job.dpi)
     except OcrError as exc:

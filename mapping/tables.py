@@ -11,6 +11,7 @@ from extract.types import Document, Line, RawRow
 from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
 from mapping.catalog import Catalog, CatalogEntry, load_catalogs
 from mapping.labels import looks_like_label
+from normalize.fold import fold
 
 NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
 MIN_MATCHED_ENTRIES = 5
@@ -68,6 +69,13 @@ def _prepare_cells(region: Region) -> _Prepared:
     return _Prepared(region, items, lines, cells, trong, periods)
 
 
+def _is_header(cells: list[str]) -> bool:
+    """A table's header row, also when a page repeats it: STT / Các chỉ tiêu / Đơn vị tính."""
+    first = fold(cells[0])
+    joined = fold(" ".join(cells))
+    return first in {"stt", "so tt", "tt"} or (not first and "don vi tinh" in joined)
+
+
 def _prepare(region: Region) -> _Prepared:
     if region.layout == "cells":
         return _prepare_cells(region)
@@ -77,7 +85,7 @@ def _prepare(region: Region) -> _Prepared:
             if "\t" not in line.text:
                 continue
             row = [clean_cell(c) for c in line.text.split("\t")] + [""] * 5
-            if not row[1] and not row[2]:
+            if not row[1] and not row[2] or _is_header(row):
                 continue
             label = row[0] if looks_like_label(row[0]) else None
             items.append(AlignItem(text=row[1], label=label, unit=row[2] or None))
