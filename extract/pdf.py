@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extract.ocr import OcrEngine, OcrError, words_to_lines
+import cv2
+import numpy as np
+
+from extract.grid import (
+    binarize,
+    clean_for_ocr,
+    deskew,
+    find_grid,
+    line_masks,
+    page_lines,
+)
+from extract.ocr import OcrEngine, OcrError
 from extract.types import Line
 
 DEFAULT_DPI = 300
@@ -116,8 +127,16 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
 
 
 def _ocr(job: PageJob, engine: OcrEngine, png: bytes, scale: float) -> PageResult:
-    words = engine.recognize(png, job.lang)
-    lines = words_to_lines(words, job.index + 1, 1, scale)
+    """Deskew, find the ruled grid, OCR the page once with the grid removed, and put the
+    words into cells."""
+    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    gray = deskew(gray)
+    horizontal, vertical = line_masks(binarize(gray))
+    grid = find_grid(horizontal, vertical)
+    image = clean_for_ocr(gray, horizontal, vertical) if grid else gray
+    ok, encoded = cv2.imencode(".png", image)
+    words = engine.recognize(encoded.tobytes(), job.lang)
+    lines = page_lines(words, grid, job.index + 1, scale)
     conf = (sum(w.confidence for w in words) / len(words)) if words else None
     return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
 
