@@ -18,7 +18,7 @@ from normalize.fold import fold
 from normalize.numbers import parse_vn_number
 
 HEADING = re.compile(r"^(phu ?luc|bang ?so|danh ?muc)")
-_TRONG_DO = {"trong", "do", "trong do", "de", "dé", "a6", "d6", "do:", "đó"}
+TRONG_DO_WORDS = {"trong", "tron", "rong", "do"}  # "Trong đó" cell, whole or as OCR splits it
 NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
 _CODE = re.compile(r"=\s*\d+")
 
@@ -75,11 +75,14 @@ def split_label(line: Line) -> LineParts:
     if tokens and looks_like_label(tokens[0]):
         label = tokens[0].strip("|")
         tokens = tokens[1:]
-    elif tokens and fold(tokens[0].strip("|")) in {"trong", "do"}:
+    elif tokens and fold(tokens[0].strip("|")) in TRONG_DO_WORDS:
         trong_do = True
         tokens = tokens[1:]
-        if tokens and fold(tokens[0].strip("|")) == "do":
+        if tokens and fold(tokens[0].strip("|")) in {"do", "g do"}:
             tokens = tokens[1:]
+    elif len(tokens) >= 2 and tokens[0] == "g" and fold(tokens[1].strip("|")) == "do":
+        trong_do = True  # "Tron" / "g do": the merged cell's text split by OCR
+        tokens = tokens[2:]
     body = " ".join(tokens).strip(" |")
     return LineParts(line=line, label=label, body=body, trong_do=trong_do)
 
@@ -179,6 +182,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             if len(tokens) > 1 and (tok.strip("()") in desc_numbers
                                     or tok.rstrip(").,") in desc_numbers):
                 continue  # the description's own number; a number alone on a line is a cell
+            if re.fullmatch(r"[9g]%", tok) and unit == "%" and not unit_parts:
+                continue  # most likely the % unit itself, misread (flagged below)
             numeric = NUMBER.match(tok) and parse_vn_number(tok) is not None
             garbled = not numeric and i and is_unit(tokens[i - 1]) and _garbled_number(tok)
             if not (numeric or garbled):
@@ -230,6 +235,11 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             value = ""  # a garbled value: stop looking for one on later lines
     if value == "":
         value = None
+    if value is None and unit == "%" and any(re.fullmatch(r"[9g]%", t) for t in note_parts):
+        reasons.append("value-ambiguous")  # "9%": the % unit misread, or a value of 9 %?
+    elif value is None and note_parts and "value-garbled" not in reasons and all(
+            len(t) <= 4 and not _matches_word(t, desc_words) for t in note_parts):
+        reasons.append("value-garbled")  # only scraps where a value or note would stand
     note = " ".join(note_parts).strip(" |") or None
     return RowText(
         description=" ".join(desc_parts).strip(" |"),

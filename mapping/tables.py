@@ -255,7 +255,28 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                                                   [text.value, *text.more_values], raw)
         rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=entry,
                                label_how=match.label_how, desc_score=match.desc_score))
-    return TableResult(prepared.region.heading, alignment.catalog, fit, rows)
+    return TableResult(prepared.region.heading, alignment.catalog,
+                       fit, _with_missing_rows(rows, alignment.catalog))
+
+
+def _with_missing_rows(rows: list[MatchedRow], catalog: Catalog) -> list[MatchedRow]:
+    """Catalog rows the alignment jumped over inside the table: keep them as flagged
+    ``row-not-found`` records, so a value the document may print there is not lost silently.
+    Section headings are skipped (they carry no value)."""
+    order = {e.id: i for i, e in enumerate(catalog.entries)}
+    out: list[MatchedRow] = []
+    for prev, row in zip([None, *rows], rows, strict=False):
+        if prev is not None:
+            for entry in catalog.entries[order[prev.entry.id] + 1: order[row.entry.id]]:
+                if entry.kind == "section":
+                    continue
+                raw = RawRow(label_raw=None, description_raw="", page=prev.raw.page,
+                             line_start=prev.raw.line_end, line_end=prev.raw.line_end,
+                             style="missing")
+                out.append(MatchedRow(raw=raw, catalog=catalog, entry=entry,
+                                      reasons=["row-not-found"]))
+        out.append(row)
+    return out
 
 
 def _unmatched_table(prepared: _Prepared) -> TableResult:

@@ -42,7 +42,7 @@ def score(records: list[dict], expected: list[dict]) -> Score:
     result = Score()
     by_id: dict[str, list[dict]] = {}
     for record in records:
-        if record.get("indicator_id"):
+        if record.get("indicator_id") and "row-not-found" not in record.get("reasons", []):
             by_id.setdefault(record["indicator_id"], []).append(record)
     for exp in expected:
         result.rows += 1

@@ -17,7 +17,12 @@ from extract.types import Document
 from mapping.tables import match_document
 from normalize.encodings import decode_bytes
 from pipelines.outputs import write_jsonl, write_tables, write_text
-from pipelines.records import IndicatorRecord, document_records, text_quality
+from pipelines.records import (
+    OCR_TEXT_QUALITY,
+    IndicatorRecord,
+    document_records,
+    text_quality,
+)
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv", ".tsv"}
 
@@ -113,7 +118,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
     records = document_records(document, tables)
     quality = text_quality(document)
     kind = document.kind if document.kind != "text" else (
-        "text-ocr" if quality < 0.25 else "text")
+        "text-ocr" if quality < OCR_TEXT_QUALITY else "text")
     status = DocumentStatus(
         source=document.source,
         kind=kind,

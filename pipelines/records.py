@@ -22,11 +22,12 @@ RECORD_FIELDS = (
     "needs_review", "reasons",
 )
 REVIEW_THRESHOLD = 0.75
+OCR_TEXT_QUALITY = 0.5  # correct Vietnamese scores ~0.85, text OCR'd without 'vie' ~0.2
 HARD_REASONS = {
     "value-garbled", "rate-inconsistent", "parts-exceed-total", "code-out-of-range",
     "value-from-arithmetic", "no-catalog-match", "rate-out-of-range",
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
-    "ocr-low-confidence",
+    "ocr-low-confidence", "value-ambiguous", "row-not-found",
 }
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
 
@@ -116,7 +117,7 @@ def _parse_value(row: MatchedRow, reasons: list[str], raw: str | None
 
 def records_for_table(table: TableResult, source: str, quality: float) -> list[IndicatorRecord]:
     records: list[IndicatorRecord] = []
-    noisy = quality < 0.25
+    noisy = quality < OCR_TEXT_QUALITY
     for row in table.rows:
         reasons = list(row.reasons) + [r for r in row.raw.reasons if r != "value-garbled"]
         if "value-garbled" in row.raw.reasons and row.raw.value_raw is None:
