@@ -8,6 +8,7 @@ row's cells stay together however the OCR ordered its lines.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from extract.ocr import OcrWord, words_to_lines
 from extract.types import Line
+from normalize.fold import fold
 
 DEFAULT_MIN_LINE_FRACTION = 0.3  # a ruling line spans ≥ 30% of the table's width/height
 DEFAULT_MERGE_PX = 6  # ruling lines closer than this (pixels) are one line
@@ -147,6 +149,90 @@ def _reading_order(words: list[OcrWord]) -> list[OcrWord]:
         else:
             lines.append([word])
     return [w for line in lines for w in sorted(line, key=lambda w: w.bbox[0])]
+
+
+VALUE_HEADERS = ("so lieu", "nam 20", "nam 2")  # "Số liệu", "Năm 2021" … in a header cell
+NUMERIC_CELL = re.compile(r"^[\W_]*\d[\d.,]*%?[\W_]*$")
+
+
+def cell_texts(words: list[OcrWord], grid: Grid) -> dict[tuple[int, int], str]:
+    cells: dict[tuple[int, int], list[OcrWord]] = {}
+    for word in words:
+        cx, cy = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+        if grid.xs[0] <= cx <= grid.xs[-1] and grid.ys[0] <= cy <= grid.ys[-1]:
+            cells.setdefault((bisect_right(grid.ys, cy) - 1, bisect_right(grid.xs, cx) - 1),
+                             []).append(word)
+    return {k: " ".join(w.text for w in _reading_order(v)) for k, v in cells.items()}
+
+
+def value_columns(words: list[OcrWord], grid: Grid) -> list[int]:
+    """Columns holding numbers: headed "Số liệu" / "Năm …" in the first rows, or where most
+    filled cells read as a lone number. Never the first column (STT)."""
+    texts = cell_texts(words, grid)
+    headed = sorted({c for (r, c), t in texts.items()
+                     if r < 3 and c > 0 and any(h in fold(t) for h in VALUE_HEADERS)})
+    if headed:
+        return headed
+    out = []
+    for c in range(1, len(grid.xs) - 1):
+        column = [t for (r, cc), t in texts.items() if cc == c]
+        if len(column) >= 3 and sum(bool(NUMERIC_CELL.match(t)) for t in column) >= 0.5 * len(
+                column):
+            out.append(c)
+    return out
+
+
+def cell_montage(image: np.ndarray, grid: Grid, column: int, pad: int = 12
+                 ) -> tuple[np.ndarray, list[tuple[int, int, int]]] | None:
+    """The non-empty cells of one column stacked into one image, each trimmed to its ink and
+    padded: one OCR call reads a whole value column as short lines, with no page context to
+    pull digits towards words. Returns the image and (grid row, top, bottom) per piece."""
+    x0, x1 = grid.xs[column] + 4, grid.xs[column + 1] - 4
+    pieces, spans, y = [], [], 0
+    for r in range(len(grid.ys) - 1):
+        cell = image[grid.ys[r] + 4: grid.ys[r + 1] - 4, x0:x1]
+        ink_rows = np.flatnonzero((cell < 128).sum(axis=1) > 0)
+        if cell.size == 0 or len(ink_rows) == 0:
+            continue
+        cell = cell[max(0, ink_rows[0] - 4): ink_rows[-1] + 5]
+        block = np.full((cell.shape[0] + 2 * pad, x1 - x0), 255, np.uint8)
+        block[pad: pad + cell.shape[0], :] = cell
+        pieces.append(block)
+        spans.append((r, y, y + block.shape[0]))
+        y += block.shape[0]
+    if not pieces:
+        return None
+    return np.vstack(pieces), spans
+
+
+def montage_words(words: list[OcrWord], spans: list[tuple[int, int, int]], grid: Grid,
+                  column: int) -> list[OcrWord]:
+    """Words read from a montage, placed back in their grid cells (page coordinates)."""
+    out = []
+    for word in words:
+        cy = (word.bbox[1] + word.bbox[3]) / 2
+        for row, top, bottom in spans:
+            if top <= cy < bottom:
+                x0 = grid.xs[column] + 4
+                y_mid = (grid.ys[row] + grid.ys[row + 1]) / 2
+                h = (word.bbox[3] - word.bbox[1]) / 2
+                out.append(OcrWord(word.text, (word.bbox[0] + x0, y_mid - h, word.bbox[2] + x0,
+                                               y_mid + h), word.confidence,
+                                   (10_000 + row, 0, int(word.bbox[0]))))
+                break
+    return out
+
+
+def replace_column_words(words: list[OcrWord], column_words: list[OcrWord], grid: Grid,
+                         column: int) -> list[OcrWord]:
+    """Swap the page pass's words inside ``column`` for the column pass's words."""
+    left, right, top, bottom = grid.xs[column], grid.xs[column + 1], grid.ys[0], grid.ys[-1]
+
+    def inside(w: OcrWord) -> bool:
+        cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+        return left <= cx <= right and top <= cy <= bottom
+
+    return [w for w in words if not inside(w)] + column_words
 
 
 def page_lines(words: list[OcrWord], grid: Grid | None, page: int, scale: float) -> list[Line]:

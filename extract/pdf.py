@@ -15,16 +15,21 @@ import numpy as np
 
 from extract.grid import (
     binarize,
+    cell_montage,
     clean_for_ocr,
     deskew,
     find_grid,
     line_masks,
+    montage_words,
     page_lines,
+    replace_column_words,
+    value_columns,
 )
 from extract.ocr import OcrEngine, OcrError
 from extract.types import Line
 
 DEFAULT_DPI = 300
+DIGITS_LANG = "eng"  # value cells hold digits, read best without the Vietnamese word model
 MIN_TEXT_CHARS = 40  # fewer characters than this in the text layer: treat the page as a scan
 LINE_TOLERANCE = 0.5  # words whose vertical centres differ by < half a line height share a line
 
@@ -136,6 +141,15 @@ def _ocr(job: PageJob, engine: OcrEngine, png: bytes, scale: float) -> PageResul
     image = clean_for_ocr(gray, horizontal, vertical) if grid else gray
     ok, encoded = cv2.imencode(".png", image)
     words = engine.recognize(encoded.tobytes(), job.lang)
+    if grid is not None:
+        for column in value_columns(words, grid):
+            montage = cell_montage(image, grid, column)
+            if montage is None:
+                continue
+            ok, encoded = cv2.imencode(".png", montage[0])
+            digits = engine.recognize(encoded.tobytes(), DIGITS_LANG, digits=True)
+            words = replace_column_words(words, montage_words(digits, montage[1], grid, column),
+                                         grid, column)
     lines = page_lines(words, grid, job.index + 1, scale)
     conf = (sum(w.confidence for w in words) / len(words)) if words else None
     return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
