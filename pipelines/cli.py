@@ -10,6 +10,7 @@ from rich.console import Console
 
 from mapping.catalog import load_catalogs
 from pipelines.ingest import ingest
+from pipelines.repair import RepairError, repair_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Clean text and auditable indicator records from Vietnamese reports.")
@@ -42,6 +43,30 @@ def ingest_command(
     if not statuses:
         console.print("[red]error[/] no input files")
         raise typer.Exit(1)
+
+
+@app.command("repair")
+def repair_command(
+    path: Annotated[Path, typer.Argument(help="text file to repair (any encoding)")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="write the repaired text here (default: stdout)")] = None,
+    explain: Annotated[Path | None, typer.Option(
+        "--explain", help="write the list of changes here, as JSON")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", help="force a reading: tcvn3, vni, viscii, cp1258, viqr, utf-8-mojibake, "
+        "...")] = None,
+    tone_style: Annotated[str | None, typer.Option(
+        "--tone-style", help="put open-rhyme tones old (hòa) or new (hoà) style")] = None,
+) -> None:
+    """Repair encodings, OCR noise and lost diacritics; write UTF-8 NFC, line for line."""
+    try:
+        result = repair_file(path, out, explain, encoding=encoding, tone_style=tone_style)
+    except RepairError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(1) from None
+    if out is not None:
+        console.print(f"[green]ok[/] {path}: {len(result.steps)} changes, read as "
+                      f"{result.encoding}")
 
 
 @app.command("catalogs")
