@@ -27,6 +27,7 @@ class Document:
     encoding_fixes: int = 0  # how many repairs decoding it took (legacy lines, mojibake)
     page_errors: list[str] = field(default_factory=list)  # pages that could not be read
     ocr_confidence: float | None = None  # mean OCR word confidence over OCR'd pages
+    repaired_text: str | None = None  # the whole text after repair (pipelines fill it)
 
     @property
     def text(self) -> str:
@@ -60,6 +61,8 @@ class RawRow:
     reasons: list[str] = field(default_factory=list)  # what extraction was unsure of
     confidence: float | None = None  # OCR confidence of the row's text, when known
     bbox: tuple[float, float, float, float] | None = None  # union of the row's line boxes
+    description_repaired: str | None = None  # the printed description after text repair
+    text_confidence: float | None = None  # lowest confidence of a word the repair changed
 
 
 @dataclass

@@ -23,6 +23,7 @@ from pipelines.records import (
     document_records,
     text_quality,
 )
+from pipelines.textmap import repair_document
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv", ".tsv"}
 
@@ -115,6 +116,17 @@ def read_text_dump(path: Path) -> Document:
 def ingest_document(document: Document, catalog_id: str | None = None
                     ) -> tuple[list[IndicatorRecord], DocumentStatus]:
     tables = match_document(document, catalog_id)
+    repaired = repair_document(document)
+    for table in tables:
+        for row in table.rows:
+            raw = row.raw
+            raw.note_raw, note_conf = repaired.fix(raw.page, raw.line_start, raw.line_end,
+                                                   raw.note_raw)
+            raw.description_repaired, desc_conf = repaired.fix(
+                raw.page, raw.line_start, raw.line_end, raw.description_raw)
+            confs = [c for c in (note_conf, desc_conf) if c is not None]
+            raw.text_confidence = min(confs) if confs else None
+    document.repaired_text = repaired.text
     records = document_records(document, tables)
     quality = text_quality(document)
     kind = document.kind if document.kind != "text" else (
@@ -168,7 +180,7 @@ def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
                                     message=f"{type(exc).__name__}: {exc}")
         else:
             records.extend(r.to_dict() for r in doc_records)
-            write_text(out_dir / "text" / f"{path.name}.txt", document.text)
+            write_text(out_dir / "text" / f"{path.name}.txt", document.repaired_text)
         statuses.append(status)
         if progress:
             progress(status)

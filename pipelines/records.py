@@ -129,7 +129,8 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             records.append(IndicatorRecord(
                 source=source, page=row.raw.page, line=row.raw.line_start, catalog=None,
                 indicator_id=None, row_label_raw=row.raw.label_raw,
-                description_raw=row.raw.description_raw, description=row.raw.description_raw,
+                description_raw=row.raw.description_raw,
+                description=row.raw.description_repaired or row.raw.description_raw,
                 unit=row.raw.unit_raw, value=None, value_raw=row.raw.value_raw,
                 note=row.raw.note_raw, confidence=0.0, needs_review=True,
                 reasons=sorted(set(reasons))))
@@ -143,6 +144,10 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             confidence *= 0.93
         if "value-position-uncertain" in reasons:
             confidence *= 0.7
+        if row.raw.text_confidence is not None:  # the text repair's doubt about the words
+            confidence *= 0.85 + 0.15 * row.raw.text_confidence
+            if row.raw.text_confidence < 0.75:
+                reasons.append("text-uncertain")
         if row.raw.confidence is not None:  # OCR word confidence of the row's weakest line
             confidence *= 0.5 + 0.5 * row.raw.confidence
             if row.raw.confidence < OCR_LOW_CONFIDENCE:

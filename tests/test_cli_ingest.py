@@ -187,3 +187,16 @@ def test_legacy_encoded_report_gives_the_same_records(tmp_path):
             json.loads, (out / "records.jsonl").read_text().splitlines()) if r["indicator_id"]]
 
     assert values(out_legacy) == values(out_utf8)
+
+
+def test_ingest_repairs_text_and_notes(ingested):
+    """The OCR'd report's text comes out repaired, line for line; notes are repaired too,
+    while description_raw keeps what the document printed."""
+    text = (ingested / "text" / f"{OCR_SAMPLE}.txt.txt").read_text(encoding="utf-8")
+    original = (SAMPLES / f"{OCR_SAMPLE}.txt").read_text(encoding="utf-8")
+    assert len(text.split("\n")) == len(original.split("\n"))
+    assert "1.3.1. |Tổng số nhiệm vụ được giao Nhiệm vụ 141" in text
+    by_id = {r["indicator_id"]: r for r in records_of(ingested, OCR_SAMPLE)}
+    assert "tiếp nhận từ 01.1.2025" in by_id["tn2025.pl1/3.2.4.a"]["note"]  # "tiép nhan tur"
+    pdf_text = {r["indicator_id"]: r for r in records_of(ingested, PDF_TEXT_SAMPLE)}
+    assert pdf_text["tn2025.pl2/1.2.1"]["note"] == "3 cuộc"  # correct text: untouched
