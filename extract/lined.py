@@ -134,7 +134,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 def split_row(bodies: list[str], description: str, unit: str | None,
-              codebook: dict[str, str] | None) -> RowText:
+              codebook: dict[str, str] | None, periods: int = 1) -> RowText:
     """Separate a row's text (label already removed) into description, unit, value and note.
 
     Reading left to right, the description's own words and numbers (``2021 - 2025``,
@@ -222,8 +222,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             value = token
             if note_parts:
                 reasons.append("value-on-continuation-line")
-            while rest and (NUMBER.match(rest[0]) or rest[0] in {"-", "x", "X"}):
-                more_values.append(rest.pop(0))
+            while periods > 1 and rest and (NUMBER.match(rest[0]) or rest[0] in {"-", "x"}):
+                more_values.append(rest.pop(0))  # per-year tables: the next period's cells
         else:
             reasons.append("value-garbled")
             note_parts.append(token)

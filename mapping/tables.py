@@ -240,7 +240,8 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                     alignment.catalog.periods, prepared.period_cells[match.items[0]], raw)
         else:
             bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
-            text = split_row(bodies, entry.description, entry.unit, entry.codebook)
+            text = split_row(bodies, entry.description, entry.unit, entry.codebook,
+                             len(alignment.catalog.periods))
             raw = RawRow(
                 label_raw=match.label_printed, description_raw=text.description,
                 unit_raw=text.unit, value_raw=text.value, note_raw=text.note,
