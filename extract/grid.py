@@ -225,14 +225,17 @@ def montage_words(words: list[OcrWord], spans: list[tuple[int, int, int]], grid:
 
 def replace_column_words(words: list[OcrWord], column_words: list[OcrWord], grid: Grid,
                          column: int) -> list[OcrWord]:
-    """Swap the page pass's words inside ``column`` for the column pass's words."""
-    left, right, top, bottom = grid.xs[column], grid.xs[column + 1], grid.ys[0], grid.ys[-1]
-
-    def inside(w: OcrWord) -> bool:
+    """In each cell of ``column`` that the column pass read, its words replace the page
+    pass's; a cell it left empty keeps what the page pass read there."""
+    def cell(w: OcrWord) -> tuple[int, int] | None:
         cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-        return left <= cx <= right and top <= cy <= bottom
+        if not (grid.xs[column] <= cx <= grid.xs[column + 1]
+                and grid.ys[0] <= cy <= grid.ys[-1]):
+            return None
+        return bisect_right(grid.ys, cy) - 1, column
 
-    return [w for w in words if not inside(w)] + column_words
+    reread = {cell(w) for w in column_words} - {None}
+    return [w for w in words if cell(w) not in reread] + column_words
 
 
 def page_lines(words: list[OcrWord], grid: Grid | None, page: int, scale: float) -> list[Line]:

@@ -262,6 +262,22 @@ def _unit_anchored_value(tokens: list[str], is_unit, unit: str | None) -> int | 
     return None
 
 
+def clean_value_cell(text: str) -> tuple[str | None, bool]:
+    """A value cell read by OCR: its one number, and whether scraps had to be dropped around it
+    (``| 19 .`` → ``19``, True). Several numbers, or none, give (None, True) unless the cell is
+    empty."""
+    text = text.strip()
+    if not text:
+        return None, False
+    if NUMBER.match(text):
+        return text, False
+    numbers = [t.strip("-–—_|.,:;'\"`") for t in text.split()]
+    numbers = [t for t in numbers if NUMBER.match(t)]
+    if len(numbers) == 1:
+        return numbers[0], True
+    return None, True
+
+
 def _join_broken_codes(bodies: list[str]) -> list[str]:
     """``Hoàn thành =`` / ``1`` — a code-book entry wrapped after its ``=``: rejoin it."""
     out = list(bodies)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extract.lined import Region, is_value_only, split_label, split_row, table_regions
+from extract.lined import (
+    Region,
+    clean_value_cell,
+    is_value_only,
+    split_label,
+    split_row,
+    table_regions,
+)
 from extract.textdump import cell_blocks, clean_cell
 from extract.types import Document, Line, RawRow
 from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
@@ -227,10 +234,13 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
         if prepared.cells is not None:
             cells = prepared.cells[match.items[0]]
             extra_notes = [prepared.cells[i][1] for i in match.items[1:]]
+            value, noisy = clean_value_cell(cells[3])
             raw = RawRow(
                 label_raw=None if prepared.parts_trong_do[match.items[0]] else cells[0] or None,
                 description_raw=cells[1],
-                unit_raw=cells[2] or None, value_raw=cells[3] or None,
+                unit_raw=cells[2] or None, value_raw=value,
+                reasons=(["value-cell-noise"] if noisy and value else
+                         ["value-garbled"] if noisy else []),
                 note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
                 page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
                 trong_do=prepared.parts_trong_do[match.items[0]], style="tab",

@@ -144,6 +144,8 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             confidence *= 0.93
         if "value-position-uncertain" in reasons:
             confidence *= 0.7
+        if "value-cell-noise" in reasons:  # scraps around the number in its cell
+            confidence *= 0.85
         if row.raw.text_confidence is not None:  # the text repair's doubt about the words
             confidence *= 0.85 + 0.15 * row.raw.text_confidence
             if row.raw.text_confidence < 0.75:
