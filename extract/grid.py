@@ -22,6 +22,7 @@ from normalize.fold import fold
 DEFAULT_MIN_LINE_FRACTION = 0.3  # a ruling line spans ≥ 30% of the table's width/height
 DEFAULT_MERGE_PX = 6  # ruling lines closer than this (pixels) are one line
 MAX_DESKEW_DEGREES = 5.0
+CELL_MARGIN = 10  # pixels cut from each side of a cell: what is left of its ruling lines
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,10 @@ def words_to_cells(words: list[OcrWord], grid: Grid, page: int, scale: float
         every = [w for ws in row_words for w in ws]
         box = (grid.xs[0] * scale, grid.ys[r] * scale, grid.xs[-1] * scale,
                grid.ys[r + 1] * scale)
+        cell_conf = tuple(round(min(w.confidence for w in ws), 3) if ws else None
+                          for ws in row_words)
         lines.append(Line("\t".join(texts), page, 0, box,
-                          round(min(w.confidence for w in every), 3)))
+                          round(min(w.confidence for w in every), 3), cell_conf))
     return lines, outside
 
 
@@ -187,10 +190,10 @@ def cell_montage(image: np.ndarray, grid: Grid, column: int, pad: int = 12
     """The non-empty cells of one column stacked into one image, each trimmed to its ink and
     padded: one OCR call reads a whole value column as short lines, with no page context to
     pull digits towards words. Returns the image and (grid row, top, bottom) per piece."""
-    x0, x1 = grid.xs[column] + 4, grid.xs[column + 1] - 4
+    x0, x1 = grid.xs[column] + CELL_MARGIN, grid.xs[column + 1] - CELL_MARGIN
     pieces, spans, y = [], [], 0
     for r in range(len(grid.ys) - 1):
-        cell = image[grid.ys[r] + 4: grid.ys[r + 1] - 4, x0:x1]
+        cell = image[grid.ys[r] + CELL_MARGIN: grid.ys[r + 1] - CELL_MARGIN, x0:x1]
         ink_rows = np.flatnonzero((cell < 128).sum(axis=1) > 0)
         if cell.size == 0 or len(ink_rows) == 0:
             continue
@@ -213,7 +216,7 @@ def montage_words(words: list[OcrWord], spans: list[tuple[int, int, int]], grid:
         cy = (word.bbox[1] + word.bbox[3]) / 2
         for row, top, bottom in spans:
             if top <= cy < bottom:
-                x0 = grid.xs[column] + 4
+                x0 = grid.xs[column] + CELL_MARGIN
                 y_mid = (grid.ys[row] + grid.ys[row + 1]) / 2
                 h = (word.bbox[3] - word.bbox[1]) / 2
                 out.append(OcrWord(word.text, (word.bbox[0] + x0, y_mid - h, word.bbox[2] + x0,
@@ -245,5 +248,5 @@ def page_lines(words: list[OcrWord], grid: Grid | None, page: int, scale: float)
     rows, outside = words_to_cells(words, grid, page, scale)
     prose = words_to_lines(outside, page, 1, scale)
     merged = sorted(rows + prose, key=lambda line: line.bbox[1] if line.bbox else 0)
-    return [Line(line.text, page, n, line.bbox, line.confidence)
+    return [Line(line.text, page, n, line.bbox, line.confidence, line.cell_confidences)
             for n, line in enumerate(merged, start=1)]

@@ -14,6 +14,7 @@ class Line:
     number: int  # 1-based line number within the whole input (text dumps) or page (PDF)
     bbox: tuple[float, float, float, float] | None = None
     confidence: float | None = None  # OCR word-confidence mean, 0–1, when OCR made it
+    cell_confidences: tuple[float | None, ...] | None = None  # table rows: per cell, lowest word
 
 
 @dataclass
@@ -61,6 +62,7 @@ class RawRow:
     reasons: list[str] = field(default_factory=list)  # what extraction was unsure of
     confidence: float | None = None  # OCR confidence of the row's text, when known
     bbox: tuple[float, float, float, float] | None = None  # union of the row's line boxes
+    value_confidence: float | None = None  # OCR confidence of the value cell's words
     description_repaired: str | None = None  # the printed description after text repair
     text_confidence: float | None = None  # lowest confidence of a word the repair changed
 

@@ -241,6 +241,9 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 unit_raw=cells[2] or None, value_raw=value,
                 reasons=(["value-cell-noise"] if noisy and value else
                          ["value-garbled"] if noisy else []),
+                value_confidence=(lines[0].cell_confidences[3]
+                                  if lines[0].cell_confidences
+                                  and len(lines[0].cell_confidences) > 3 else None),
                 note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
                 page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
                 trong_do=prepared.parts_trong_do[match.items[0]], style="tab",

@@ -27,9 +27,10 @@ HARD_REASONS = {
     "value-garbled", "rate-inconsistent", "parts-exceed-total", "code-out-of-range",
     "value-from-arithmetic", "no-catalog-match", "rate-out-of-range",
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
-    "ocr-low-confidence", "value-ambiguous", "row-not-found",
+    "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
 }
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
+OCR_VALUE_CONFIDENCE = 0.8  # Tesseract's word confidence for a value cell: below it, review
 
 
 @dataclass
@@ -146,6 +147,10 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             confidence *= 0.7
         if "value-cell-noise" in reasons:  # scraps around the number in its cell
             confidence *= 0.85
+        if row.raw.value_raw is not None and row.raw.value_confidence is not None:
+            confidence *= 0.6 + 0.4 * row.raw.value_confidence
+            if row.raw.value_confidence < OCR_VALUE_CONFIDENCE:
+                reasons.append("ocr-value-uncertain")
         if row.raw.text_confidence is not None:  # the text repair's doubt about the words
             confidence *= 0.85 + 0.15 * row.raw.text_confidence
             if row.raw.text_confidence < 0.75:
