@@ -4,8 +4,8 @@ Text that lost its marks (``cai cach hanh chinh``) is turned back into Vietnames
 (``cải cách hành chính``): every unmarked syllable gets the accented spellings the corpus knows
 for it as candidates, and a pruned Kneser–Ney 4-gram model (``normalize/data``, built by
 ``scripts/build_model.py``, described in ``docs/MODEL.md``) picks the most likely sequence;
-a second pass re-decides the uncertain syllables in favour of what the same document spelled
-confidently elsewhere.
+further passes re-decide the uncertain syllables in favour of the words and word pairs that the
+same document spelled confidently elsewhere, more often than the corpus does.
 
 What is never touched: characters that are not a restorable syllable (digits, punctuation,
 whitespace, line breaks), URLs, e-mails, markup tags, document codes such as ``73/KH-UBND``,
@@ -22,17 +22,16 @@ correction, can offer their own candidate sets with prior weights and reuse the 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import lzma
 import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
-from operator import add
 from pathlib import Path
 from typing import NamedTuple
 
@@ -49,8 +48,11 @@ SPECIAL_TOKENS = (SENTENCE, UNKNOWN, NUMBER, CODE)
 
 DEFAULT_BEAM = 5.0  # log-units: candidates this far below the best local score are dropped
 DEFAULT_MAX_KEPT = 4  # at most this many candidates per syllable reach the full-order pass
-DEFAULT_ADAPT_WEIGHT = 0.5  # weight of the document's own confident choices (second pass)
-CACHE_MIN_CONFIDENCE = 0.9  # a first-pass choice this sure counts as the document's usage
+DEFAULT_ADAPT_WEIGHT = 1.0  # weight of the document's own confident choices (later passes)
+CACHE_MIN_CONFIDENCE = 0.9  # a choice this sure counts as the document's usage
+CACHE_PRIOR_COUNT = 5.0  # pseudo-counts of the corpus share in the document's share
+PAIR_WEIGHT = 1.0  # weight of the pairs of adjacent words the document spelled confidently
+ADAPT_ROUNDS = 3  # passes over the uncertain syllables, each with the last pass's choices
 FREEZE_CONFIDENCE = 0.99  # a first-pass choice this sure is not re-decoded
 MARKED_TEXT_SHARE = 0.5  # text with this share of marked words keeps its valid unmarked words
 MIN_JUDGED_WORDS = 4  # a paragraph with fewer words is judged with the whole text
@@ -111,19 +113,37 @@ def _without_tone(syllable: str) -> str:
 
 _ONSET = r"(?:ngh|ng|gh|gi|kh|ph|th|tr|ch|nh|qu|[bcdghklmnprstvx])?"
 _SYLLABLE_SHAPE = re.compile(_ONSET + r"[aeiouy]{1,3}(ch|nh|ng|[cmnpt])?")
-_OLD_STYLE_RHYME = re.compile(r"(" + _ONSET + r")(o[ae]|uy)")
+_OLD_STYLE_RHYME = re.compile(r"(" + _ONSET.replace("[bcd", "[bcdđ") + r")(o[ae]|uy)")
 
 
 def canonical_tone_placement(syllable: str) -> str:
     """Put the tone of an open ``oa``/``oe``/``uy`` rhyme on its first vowel (``hoà`` → ``hòa``).
 
     Both placements are accepted spellings; official texts and most of the corpus use the
-    "old" one (``hòa``, ``khỏe``, ``thủy``), so the model learns and writes that one. ``quý``
-    keeps its mark on ``y`` (``qu`` is the onset), and closed rhymes (``hoàn``) are untouched.
+    "old" one (``hòa``, ``khỏe``, ``thủy``), so the model learns that one, and writes it unless
+    the document uses the other (see :func:`new_tone_placement`). ``quý`` keeps its mark on
+    ``y`` (``qu`` is the onset), and closed rhymes (``hoàn``) are untouched.
 
     >>> canonical_tone_placement("thuỷ"), canonical_tone_placement("quý")
     ('thủy', 'quý')
     """
+    return _place_tone(syllable, 0)
+
+
+def new_tone_placement(syllable: str) -> str:
+    """Put the tone of an open ``oa``/``oe``/``uy`` rhyme on its second vowel (``hòa`` → ``hoà``).
+
+    The "new" placement of the 1980s orthography rules, the other accepted spelling (see
+    :func:`canonical_tone_placement`); ``quý`` and closed rhymes (``hoàn``) are untouched.
+
+    >>> new_tone_placement("hòa"), new_tone_placement("Thủy"), new_tone_placement("hoàn")
+    ('hoà', 'Thuỷ', 'hoàn')
+    """
+    return _place_tone(syllable, 1)
+
+
+def _place_tone(syllable: str, vowel: int) -> str:
+    """Put the single tone of an open ``oa``/``oe``/``uy`` rhyme on its vowel ``vowel`` (0, 1)."""
     tone = _tone_of(syllable)
     if len(tone) != 1:
         return syllable
@@ -131,9 +151,8 @@ def canonical_tone_placement(syllable: str) -> str:
     match = _OLD_STYLE_RHYME.fullmatch(bare.lower())
     if match is None or match.group(1) == "qu":
         return syllable
-    first_vowel = len(match.group(1))
-    marked = unicodedata.normalize("NFC", bare[first_vowel] + tone)
-    return bare[:first_vowel] + marked + bare[first_vowel + 1 :]
+    at = len(match.group(1)) + vowel
+    return bare[:at] + unicodedata.normalize("NFC", bare[at] + tone) + bare[at + 1 :]
 
 
 def is_vietnamese_syllable(word: str) -> bool:
@@ -392,7 +411,9 @@ def write_model_file(path: Path, arrays: dict[str, np.ndarray], metadata: dict) 
         blobs.append(array.tobytes())
     payload = json.dumps(header, ensure_ascii=False, sort_keys=True).encode() + b"\n"
     payload += b"".join(blobs)
-    path.write_bytes(lzma.compress(payload, preset=9 | lzma.PRESET_EXTREME))
+    partial = path.with_name(path.name + ".partial")  # readers never see half a model
+    partial.write_bytes(lzma.compress(payload, preset=9 | lzma.PRESET_EXTREME))
+    partial.replace(path)
 
 
 def read_model_file(path: Path) -> tuple[dict[str, np.ndarray], dict]:
@@ -427,8 +448,8 @@ def load_model(path: str | Path | None = None) -> NgramModel:
         candidates={form: tuple(group) for form, group in candidates.items()},
         keys={n: np.cumsum(arrays[f"key_deltas_{n}"], dtype=np.uint64)
               for n in range(2, order + 1)},
-        logprob={n: arrays[f"logprob_{n}"].astype(np.float64) for n in range(1, order + 1)},
-        backoff={n: arrays[f"backoff_{n}"].astype(np.float64) for n in range(1, order)},
+        logprob={n: arrays[f"logprob_{n}"].astype(np.float32) for n in range(1, order + 1)},
+        backoff={n: arrays[f"backoff_{n}"].astype(np.float32) for n in range(1, order)},
         metadata=metadata,
     )
 
@@ -438,15 +459,40 @@ def load_model(path: str | Path | None = None) -> NgramModel:
 Lattice = list[tuple[list[int], list[float]]]  # per position: candidate ids, prior log-weights
 
 
-def _flatten(lattice: Lattice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The lattice as arrays: candidate ids and priors concatenated, each position's offset and
-    width."""
-    options, weights = zip(*lattice, strict=True)
-    widths = np.fromiter(map(len, options), np.int64, len(lattice))
-    total = int(widths.sum())
-    ids = np.fromiter(chain.from_iterable(options), np.int64, total)
-    priors = np.fromiter(chain.from_iterable(weights), np.float64, total)
-    return ids, priors, np.cumsum(widths) - widths, widths
+class FlatLattice(NamedTuple):
+    """A lattice as arrays: the candidates of every position one after the other."""
+
+    ids: np.ndarray  # int64 candidate ids
+    priors: np.ndarray  # float64 prior log-weights, aligned with ids
+    widths: np.ndarray  # int64 number of candidates of each position
+
+    @classmethod
+    def of(cls, lattice: Lattice) -> FlatLattice:
+        """The arrays of a lattice given as lists."""
+        options, weights = zip(*lattice, strict=True)
+        widths = np.fromiter(map(len, options), np.int64, len(lattice))
+        total = int(widths.sum())
+        return cls(np.fromiter(chain.from_iterable(options), np.int64, total),
+                   np.fromiter(chain.from_iterable(weights), np.float64, total), widths)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Where each position's candidates start."""
+        return np.cumsum(self.widths) - self.widths
+
+    @property
+    def positions(self) -> np.ndarray:
+        """The position of each candidate."""
+        return np.repeat(np.arange(len(self.widths)), self.widths)
+
+
+def _padded(model: NgramModel, flat: FlatLattice, order: int) -> FlatLattice:
+    """``flat`` with ``order - 1`` lone ``<s>`` before it and one after, as decoding needs."""
+    sentence = model.ids[SENTENCE]
+    before, after = [sentence] * (order - 1), [sentence]
+    return FlatLattice(np.r_[before, flat.ids, after].astype(np.int64),
+                       np.r_[[0.0] * (order - 1), flat.priors, [0.0]],
+                       np.r_[[1] * (order - 1), flat.widths, [1]].astype(np.int64))
 
 
 def _windows(widths: np.ndarray, offsets: np.ndarray, order: int) -> list[np.ndarray]:
@@ -468,24 +514,35 @@ def _windows(widths: np.ndarray, offsets: np.ndarray, order: int) -> list[np.nda
     return slots[::-1]
 
 
-def _score_table(model: NgramModel, lattice: Lattice, order: int) -> list[float]:
+def _score_table(model: NgramModel, lattice: FlatLattice, order: int,
+                 pairs: PairBonus | None = None) -> np.ndarray:
     """``log P(w_i | w_{i-order+1} .. w_{i-1})`` for every window combination (see
-    :func:`_windows`), as a flat list for the max-product passes."""
-    ids, _, offsets, widths = _flatten(lattice)
-    words = [ids[slot] for slot in _windows(widths, offsets, order)]
-    return model.scores(words[:-1], words[-1]).tolist()
+    :func:`_windows`), for the max-product passes; plus, with ``pairs``, the document's bonus
+    for the last two words of each window."""
+    words = [lattice.ids[slot] for slot in _windows(lattice.widths, lattice.offsets, order)]
+    scores = model.scores(words[:-1], words[-1])
+    if pairs is not None:
+        scores += pairs.bonus(words[-2], words[-1])
+    return scores
 
 
-def _prune_locally(model: NgramModel, lattice: Lattice, beam: float, max_kept: int) -> tuple[
-    Lattice, list[list[int]]
-]:
+def _best_first(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Candidate indices sorted by position, and within a position by ``values``, highest
+    first (ties keep their order)."""
+    return np.lexsort((-values, positions))
+
+
+def _prune_locally(model: NgramModel, lattice: FlatLattice, beam: float,
+                   max_kept: int) -> tuple[FlatLattice, np.ndarray]:
     """Keep, per position, at most ``max_kept`` candidates within ``beam`` of the best one.
 
     A candidate is scored by its prior plus its best bigram link to each neighbouring position
     (vectorized; as good a filter here as a full bigram Viterbi, at a fraction of the cost).
-    Returns the pruned lattice and, per position, the original indices kept, best first.
+    Returns the pruned lattice, best candidates first, and the index of each of its candidates
+    among the candidates of its position in ``lattice``.
     """
-    ids, priors, offsets, widths = _flatten(lattice)
+    ids, priors, widths = lattice
+    offsets, position = lattice.offsets, lattice.positions
     prev, cur = _windows(widths, offsets, 2)
     link = model.scores([ids[prev]], ids[cur])
     from_left = np.full(len(ids), -np.inf)
@@ -494,129 +551,236 @@ def _prune_locally(model: NgramModel, lattice: Lattice, beam: float, max_kept: i
     np.maximum.at(to_right, prev, link + priors[cur])
     local = priors + np.where(np.isinf(from_left), 0.0, from_left) + np.where(
         np.isinf(to_right), 0.0, to_right)
-    position = np.repeat(np.arange(len(lattice)), widths)
-    ranked = np.lexsort((-local, position))  # by position, best first
+    ranked = _best_first(local, position)
     rank = np.empty(len(ids), np.int64)
     rank[ranked] = np.arange(len(ids)) - offsets[position[ranked]]
     best = np.maximum.reduceat(local, offsets)
     survivors = ranked[((rank < max_kept) & (local >= best[position] - beam))[ranked]]
-    bounds = np.searchsorted(position[survivors], np.arange(len(lattice) + 1)).tolist()
-    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
-    kept_ids, kept_priors = ids[survivors].tolist(), priors[survivors].tolist()
-    indices = (survivors - offsets[position[survivors]]).tolist()
-    pruned = [(kept_ids[start:end], kept_priors[start:end]) for start, end in spans]
-    return pruned, [indices[start:end] for start, end in spans]
+    kept_widths = np.bincount(position[survivors], minlength=len(widths))
+    pruned = FlatLattice(ids[survivors], priors[survivors], kept_widths)
+    return pruned, survivors - offsets[position[survivors]]
 
 
-def _max_marginals(lattice: Lattice, scores: list[float], order: int) -> list[list[float]]:
-    """Best total score of a path through each candidate of each position (max-product).
+def _max_marginals(lattice: FlatLattice, scores: np.ndarray, order: int) -> np.ndarray:
+    """Best total score of a path through each candidate of the lattice (max-product).
 
     A state at position i is a choice for positions ``i-order+2 .. i`` (mixed-radix index,
     last position least significant); ``lattice`` starts with ``order - 1`` lone ``<s>``.
-    ``scores`` is :func:`_score_table` of the same lattice. A position with a lone candidate
-    gets a placeholder, ``[0.0]``: its confidence is 1 whatever the paths.
+    ``scores`` is :func:`_score_table` of the same lattice. A lone candidate gets 0.0: its
+    confidence is 1 whatever the paths.
+
+    Where ``order - 1`` lone candidates follow each other, a single state remains: the chain
+    is cut there into segments that only add a constant to each other. The forward and
+    backward passes run over all segments at once, one numpy step per window rank within a
+    segment; every segment's best score is added to the others' at the end.
     """
     history = order - 1
-    widths = [len(ids) for ids, _ in lattice]
-    forward: list[list[float]] = [[0.0]] * len(lattice)
-    starts = [0] * len(lattice)
-    at = 0
-    for i in range(history, len(lattice)):
-        wr, wq, priors, previous = widths[i - history], widths[i], lattice[i][1], forward[i - 1]
-        states = len(previous) // wr * wq
-        starts[i] = at
-        if wr == 1:
-            row = [priors[s % wq] + previous[s // wq] + scores[at + s] for s in range(states)]
-        else:  # max over the oldest word r: strided slices keep the loop in C
-            stride, end = states // wq, at + wr * states
-            row = [priors[s % wq] + max(map(add, previous[s // wq :: stride],
-                                            scores[at + s : end : states])) for s in range(states)]
-        forward[i] = row
-        at += wr * states
-    marginals: list[list[float]] = [[0.0]] * len(lattice)
-    backward = [0.0] * len(forward[-1])
-    for i in range(len(lattice) - 1, history - 1, -1):
-        wq, states = widths[i], len(forward[i])
-        if wq > 1:  # a lone candidate needs no marginal
-            total = [f + b for f, b in zip(forward[i], backward, strict=True)]
-            marginals[i] = [max(total[q::wq]) for q in range(wq)]
-        if i == history:
-            break
-        priors, at, stride = lattice[i][1], starts[i], states // wq
-        if wq == 1:
-            backward = [scores[at + t] + priors[0] + backward[t % stride]
-                        for t in range(len(forward[i - 1]))]
-            continue
-        ahead = [priors[s % wq] + backward[s] for s in range(states)]
-        backward = [max(map(add, scores[at + t * wq : at + t * wq + wq],
-                            ahead[(t % stride) * wq : (t % stride) * wq + wq]))
-                    for t in range(len(forward[i - 1]))]
+    _, priors, widths = lattice
+    offsets, size = lattice.offsets, len(widths)
+    states = np.ones(size, np.int64)  # states[i]: choices for positions i-history+1 .. i
+    for k in range(history):
+        states[history - 1 :] *= widths[history - 1 - k : size - k]
+    first = np.cumsum(states) - states  # where each position's states start in the buffers
+    slots = int(states.sum())  # one more slot at the end: a constant 0, or a sink
+    # Windows end at positions history .. size-1; a cut is a position with a single state.
+    window = np.arange(history, size)
+    oldest, newest = widths[window - history], widths[window]
+    now, before = states[window], states[window - 1]
+    stride = before // oldest
+    entries = oldest * now
+    at = np.cumsum(entries) - entries  # where each window's scores start
+    cut = np.flatnonzero(states[history - 1 :] == 1) + history - 1
+    opens = np.isin(window - 1, cut)  # the first window of its segment
+    following = np.searchsorted(cut, window)
+    segment_end = np.where(following < len(cut), cut[np.minimum(following, len(cut) - 1)],
+                           size - 1)
+    rank_from_start = window - cut[following - 1] - 1
+
+    def steps(rank: np.ndarray, minor: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Score entries of all windows ordered by ``rank`` and, within a window, by
+        (major, minor) digit: (window, major digit, minor digit, entry bounds per rank)."""
+        sequence = np.argsort(rank, kind="stable")
+        count = entries[sequence]
+        entry_window = np.repeat(sequence, count)
+        j = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        width = minor[entry_window]
+        bounds = np.searchsorted(rank[entry_window], np.arange(int(rank.max()) + 2))
+        return entry_window, j // width, j % width, bounds
+
+    # Forward: F[i][s] = prior_i(s) + max_r (F[i-1][r * stride + s // wq] + score(r, s)).
+    w, s, r, bounds = steps(rank_from_start, oldest)
+    previous = np.where(opens[w], slots, first[window[w] - 1] + r * stride[w] + s // newest[w])
+    forward_scores = scores[at[w] + r * now[w] + s]
+    group = np.flatnonzero(r == 0)
+    target = first[window[w[group]]] + s[group]
+    group_prior = priors[offsets[window[w[group]]] + s[group] % newest[w[group]]]
+    group_bounds = np.searchsorted(group, bounds)
+    forward = np.zeros(slots + 1)
+    for a, b, ga, gb in zip(bounds[:-1], bounds[1:], group_bounds[:-1], group_bounds[1:],
+                            strict=True):
+        values = forward[previous[a:b]] + forward_scores[a:b]
+        forward[target[ga:gb]] = (np.maximum.reduceat(values, group[ga:gb] - a)
+                                  + group_prior[ga:gb])
+    forward[slots] = 0.0
+
+    # Backward: B[i-1][t] = max_q (score(t, q) + prior_i(q) + B[i][(t % stride) * wq + q]).
+    w, t, q, bounds = steps(segment_end - window, newest)
+    j = t * newest[w] + q
+    backward_scores = scores[at[w] + j] + priors[offsets[window[w]] + q]
+    ahead = first[window[w]] + (t % stride[w]) * newest[w] + q
+    group = np.flatnonzero(q == 0)
+    target = np.where(opens[w[group]], slots, first[window[w[group]] - 1] + t[group])
+    group_bounds = np.searchsorted(group, bounds)
+    backward = np.zeros(slots + 1)
+    for a, b, ga, gb in zip(bounds[:-1], bounds[1:], group_bounds[:-1], group_bounds[1:],
+                            strict=True):
+        values = backward[ahead[a:b]] + backward_scores[a:b]
+        backward[target[ga:gb]] = np.maximum.reduceat(values, group[ga:gb] - a)
+    backward[slots] = 0.0
+
+    # A candidate's best path: its best within its segment plus every other segment's best.
+    ends = np.unique(segment_end)
+    best_at_end = np.maximum.reduceat(forward[:slots], first)[ends]
+    offset = np.zeros(size)
+    offset[window] = best_at_end.sum() - best_at_end[np.searchsorted(ends, segment_end)]
+    marginals = np.zeros(len(lattice.ids))
+    chosen = np.flatnonzero(widths[history:] > 1) + history
+    if not len(chosen):
+        return marginals
+    count = states[chosen]
+    position = np.repeat(chosen, count)
+    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    last = k % widths[position]
+    grouped = np.lexsort((last, position))  # by position, then by last choice
+    combined = (forward + backward)[first[position] + k][grouped]
+    starts = np.flatnonzero(np.r_[True, (np.diff(position[grouped]) != 0)
+                                  | (np.diff(last[grouped]) != 0)])
+    best = np.maximum.reduceat(combined, starts) + offset[position[grouped][starts]]
+    marginals[np.repeat(offsets[chosen], widths[chosen]) + last[grouped][starts]] = best
     return marginals
 
 
-def _posteriors(scores: list[float]) -> list[float]:
-    """Softmax of max-marginal scores: the confidence of each candidate of one position."""
-    best = max(scores)
-    weights = [math.exp(s - best) for s in scores]
-    total = sum(weights)
-    return [w / total for w in weights]
+def _posteriors(marginals: np.ndarray, lattice: FlatLattice) -> np.ndarray:
+    """Softmax of max-marginal scores within each position: the confidence of each candidate
+    (1.0 for a lone one)."""
+    offsets, position = lattice.offsets, lattice.positions
+    weights = np.exp(marginals - np.maximum.reduceat(marginals, offsets)[position])
+    return weights / np.add.reduceat(weights, offsets)[position]
 
 
-def _adapt_to_document(lattice: Lattice, confidences: list[list[float]],
-                       weight: float) -> dict[int, tuple[list[int], list[float]]]:
-    """Second-pass candidates that prefer the spellings this document chose confidently.
+class PairBonus(NamedTuple):
+    """Log-bonus of adjacent word pairs the document spelled confidently (packed, sorted)."""
 
-    Domain words recur in a document (``đèn`` in a law on waterway signals, ``xã`` in a
-    commune's report): each candidate gets ``weight * log`` of its smoothed share of the
-    confident choices among its rivals. Returns, by position, the new (ids, priors) of the
-    positions still open; every other position keeps its first-pass choice.
+    keys: np.ndarray
+    values: np.ndarray
+    size: int
+
+    def bonus(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """The bonus of each pair ``(first[k], second[k])``: 0 for a pair never chosen."""
+        if not len(self.keys):
+            return np.zeros(len(first))
+        found, slot = _lookup(self.keys, first.astype(np.uint64) * np.uint64(self.size)
+                              + second.astype(np.uint64))
+        return np.where(found, self.values[slot], 0.0)
+
+
+def _document_pairs(choices: np.ndarray, settled: np.ndarray, is_open: np.ndarray, size: int,
+                    weight: float) -> PairBonus:
+    """``weight * log(1 + n)`` for each pair of adjacent choices made ``n`` times with both
+    settled (a sure choice or a fixed token) and at least one of them open."""
+    both = settled[:-1] & settled[1:] & (is_open[:-1] | is_open[1:])
+    keys = choices[:-1][both].astype(np.uint64) * np.uint64(size) + choices[1:][both].astype(
+        np.uint64)
+    keys, counts = np.unique(keys, return_counts=True)
+    return PairBonus(keys, weight * np.log1p(counts), size)
+
+
+def _document_priors(lattice: FlatLattice, counts: np.ndarray, background: np.ndarray,
+                     weight: float) -> np.ndarray:
+    """Prior of each candidate from how much more often the document chose it than the corpus.
+
+    ``weight * log`` of the candidate's share of the document's sure choices among its rivals
+    (smoothed towards its corpus share with ``CACHE_PRIOR_COUNT`` pseudo-counts) over its
+    corpus share (unigram probability among its rivals): 0 where the document says nothing.
     """
-    chosen: Counter[int] = Counter()
-    for (ids, _), posterior in zip(lattice, confidences, strict=True):
-        if len(ids) > 1:
-            chosen.update(i for i, p in zip(ids, posterior, strict=True)
-                          if p >= CACHE_MIN_CONFIDENCE)
-    reopened = {}
-    for position, ((ids, priors), posterior) in enumerate(zip(lattice, confidences, strict=True)):
-        if len(ids) > 1 and max(posterior) < FREEZE_CONFIDENCE:
-            total = sum(chosen[i] for i in ids) + len(ids)
-            reopened[position] = (ids, [p + weight * math.log((chosen[i] + 1) / total)
-                                        for i, p in zip(ids, priors, strict=True)])
-    return reopened
+    offsets, position = lattice.offsets, lattice.positions
+    corpus = background[lattice.ids].astype(np.float64)
+    corpus /= np.add.reduceat(corpus, offsets)[position]
+    seen = counts[lattice.ids].astype(np.float64)
+    total = np.add.reduceat(seen, offsets)[position]
+    return weight * np.log((seen + CACHE_PRIOR_COUNT * corpus)
+                           / ((total + CACHE_PRIOR_COUNT) * corpus))
 
 
-def _redecode(model: NgramModel, lattice: Lattice, confidences: list[list[float]],
-              reopened: dict[int, tuple[list[int], list[float]]], order: int) -> None:
-    """Decode again only the stretches around ``reopened`` positions; update ``confidences``.
+def _redecode(model: NgramModel, lattice: FlatLattice, choices: np.ndarray,
+              reopened: np.ndarray, order: int, pairs: PairBonus | None = None) -> np.ndarray:
+    """Decode again only the stretches around the ``reopened`` positions (a mask).
 
-    Every other position is fixed to its first-pass choice, and ``order - 1`` fixed positions
+    Every other position is fixed to its id in ``choices``, and ``order - 1`` fixed positions
     in a row cut the chain: each stretch keeps that much fixed context on both sides, and the
     stretches are decoded together, joined by ``<s>`` (a constant for every path of a stretch).
+    Returns the confidences of the candidates of the reopened positions, in lattice order.
     """
     reach = order - 1
-    boundary = ([model.ids[SENTENCE]], [0.0])
-    needed = [False] * len(lattice)
-    for position in reopened:
-        start, end = max(0, position - reach), min(len(lattice), position + reach + 1)
-        needed[start:end] = [True] * (end - start)
-    stretches: Lattice = [boundary] * reach
-    origin: list[int] = []  # lattice position of each entry of stretches[reach:], -1 for <s>
-    for position, (ids, priors) in enumerate(lattice):
-        if needed[position]:
-            if position in reopened:
-                stretches.append(reopened[position])
-            else:
-                best = max(range(len(ids)), key=confidences[position].__getitem__)
-                stretches.append(([ids[best]], [priors[best]]))
-            origin.append(position)
-        elif position and needed[position - 1]:
-            stretches.append(boundary)
-            origin.append(-1)
-    stretches.append(boundary)
-    marginals = _max_marginals(stretches, _score_table(model, stretches, order), order)
-    for scores, position in zip(marginals[reach:], origin, strict=False):
-        if position in reopened:
-            confidences[position] = _posteriors(scores)
+    seen = np.r_[0, np.cumsum(reopened)]  # reopened positions before each position
+    at = np.arange(len(reopened))
+    needed = seen[np.minimum(at + reach + 1, len(reopened))] > seen[np.maximum(at - reach, 0)]
+    taken = np.flatnonzero(needed | np.r_[False, needed[:-1]])
+    source = np.r_[[-1] * reach, np.where(needed[taken], taken, -1), -1]  # -1: <s>
+    known = np.maximum(source, 0)
+    is_open = (source >= 0) & reopened[known]
+    widths = np.where(is_open, lattice.widths[known], 1)
+    entry_source = np.repeat(known, widths)
+    entry_open = np.repeat(is_open, widths)
+    k = np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)
+    candidate = lattice.offsets[entry_source] + k
+    fixed = np.where(np.repeat(source >= 0, widths), choices[entry_source], model.ids[SENTENCE])
+    stretches = FlatLattice(np.where(entry_open, lattice.ids[candidate], fixed),
+                            np.where(entry_open, lattice.priors[candidate], 0.0), widths)
+    marginals = _max_marginals(stretches, _score_table(model, stretches, order, pairs), order)
+    return _posteriors(marginals, stretches)[entry_open]
+
+
+def _decode(model: NgramModel, lattice: FlatLattice, order: int, beam: float, max_kept: int,
+            adapt: bool) -> tuple[FlatLattice, np.ndarray, np.ndarray]:
+    """Decode a padded lattice: (candidates kept, their indices in ``lattice``, confidences).
+
+    First pass: prune locally, then max-product over the full order. Adaptation: the positions
+    left uncertain (below ``FREEZE_CONFIDENCE``) are decided again ``ADAPT_ROUNDS`` times with
+    document priors (:func:`_document_priors`) and pair bonuses (:func:`_document_pairs`) from
+    the current choices. Only contested choices (more than one candidate kept) that are sure
+    count as the document's usage: a word the first pass never doubted (``đến`` after ``từ``)
+    says nothing about which spelling this document prefers where it is in doubt.
+    """
+    if order == 2:
+        kept, indices = lattice, np.arange(len(lattice.ids)) - np.repeat(lattice.offsets,
+                                                                          lattice.widths)
+    else:
+        kept, indices = _prune_locally(model, lattice, beam, max_kept)
+    confidences = _posteriors(_max_marginals(kept, _score_table(model, kept, order), order),
+                              kept)
+    if not adapt or order == 2:
+        return kept, indices, confidences
+    offsets, position = kept.offsets, kept.positions
+    contested = kept.widths > 1
+    reopened = contested & (np.maximum.reduceat(confidences, offsets) < FREEZE_CONFIDENCE)
+    if not reopened.any():
+        return kept, indices, confidences
+    entry_reopened = reopened[position]
+    is_open = lattice.widths > 1
+    background = np.exp(model.logprob[1].astype(np.float64))
+    for _ in range(ADAPT_ROUNDS):
+        best = _best_first(confidences, position)[offsets]
+        choices = kept.ids[best]
+        sure = contested & (confidences[best] >= CACHE_MIN_CONFIDENCE)
+        counts = np.bincount(choices[sure], minlength=len(model.vocab))
+        priors = kept.priors + np.where(
+            entry_reopened, _document_priors(kept, counts, background, DEFAULT_ADAPT_WEIGHT), 0.0)
+        pairs = _document_pairs(choices, sure | ~is_open, is_open, len(model.vocab),
+                                PAIR_WEIGHT)
+        confidences[entry_reopened] = _redecode(model, kept._replace(priors=priors), choices,
+                                                reopened, order, pairs)
+    return kept, indices, confidences
 
 
 def decode_lattice(
@@ -633,28 +797,20 @@ def decode_lattice(
     Candidates are first pruned with bigram links to their neighbours, then a max-product pass
     of the full ``order`` (default: the model's) decides; with ``adapt``, the positions left
     uncertain are decided again, preferring what the document chose confidently elsewhere (see
-    :func:`_adapt_to_document`). Confidences are softmaxed max-marginals (1.0 for a lone
-    candidate). ``order=2`` is the plain bigram Viterbi over all candidates, the baseline of
-    the benchmark. Positions holding only ``<s>`` cut the text into independent segments.
+    :func:`_decode`). Confidences are softmaxed max-marginals (1.0 for a lone candidate).
+    ``order=2`` is the plain bigram Viterbi over all candidates, the baseline of the
+    benchmark. Positions holding only ``<s>`` cut the text into independent segments.
     """
+    if not lattice:
+        return []
     order = min(order or model.order, model.order)
-    boundary = ([model.ids[SENTENCE]], [0.0])
-    padded: Lattice = [boundary] * (order - 1) + list(lattice) + [boundary]
-    if order == 2:
-        kept = [list(range(len(ids))) for ids, _ in padded]
-        adapt = False
-    else:
-        padded, kept = _prune_locally(model, padded, beam, max_kept)
-    marginals = _max_marginals(padded, _score_table(model, padded, order), order)
-    confidences = [_posteriors(scores) if len(scores) > 1 else [1.0] for scores in marginals]
-    if adapt:
-        reopened = _adapt_to_document(padded, confidences, DEFAULT_ADAPT_WEIGHT)
-        if reopened:
-            _redecode(model, padded, confidences, reopened, order)
-    return [[(indices[0], 1.0)] if len(indices) == 1 else
-            sorted(zip(indices, posterior, strict=True), key=lambda x: -x[1])
-            for indices, posterior in zip(kept[order - 1 : -1], confidences[order - 1 : -1],
-                                          strict=True)]
+    padded = _padded(model, FlatLattice.of(lattice), order)
+    kept, indices, confidences = _decode(model, padded, order, beam, max_kept, adapt)
+    ranked = _best_first(confidences, kept.positions)
+    decided = list(zip(indices[ranked].tolist(), confidences[ranked].tolist(), strict=True))
+    bounds = np.cumsum(kept.widths).tolist()
+    return [decided[start:end] for start, end in zip(bounds[order - 2 : -2],
+                                                     bounds[order - 1 : -1], strict=True)]
 
 
 def best_path(
@@ -716,15 +872,6 @@ class RestoreResult:
     syllables: list[SyllableChoice]
 
 
-def _apply_case(source: str, syllable: str) -> str:
-    """Write ``syllable`` in the case of ``source``: lower, Title or UPPER."""
-    if source.isupper():
-        return syllable.upper()
-    if source[0].isupper():
-        return syllable[0].upper() + syllable[1:]
-    return syllable
-
-
 @functools.lru_cache(maxsize=1 << 14)
 def _is_foreign(word: str) -> bool:
     """True for a word that cannot be a Vietnamese syllable, marked or not (``report``).
@@ -764,7 +911,7 @@ def _in_marked_text(tokens: Sequence[Token], hard_breaks: set[int]) -> list[bool
 
 
 def _restorable_form(model: NgramModel, tokens: Sequence[Token], index: int,
-                     in_marked_text: bool) -> str | None:
+                     in_marked_text: bool, in_foreign_text: bool) -> str | None:
     """The stripped lowercase key of a word the model may re-accent, or None to keep it as is.
 
     Restorable: unmarked ASCII letters in lower, Title or UPPER case whose form has candidates,
@@ -776,7 +923,7 @@ def _restorable_form(model: NgramModel, tokens: Sequence[Token], index: int,
     if not word.isascii() or not (word.islower() or word.istitle() or word.isupper()):
         return None
     form = word.lower()
-    if form not in model.candidates or _is_abbreviation(tokens, index):
+    if form not in model.candidates or in_foreign_text or _is_abbreviation(tokens, index):
         return None
     if in_marked_text and _syllable_form(form) is not None:
         return None
@@ -784,75 +931,135 @@ def _restorable_form(model: NgramModel, tokens: Sequence[Token], index: int,
         follower = tokens[index + 1] if index + 1 < len(tokens) else None
         if follower is None or follower.kind != WORD:
             return None
-    neighbours = _nearby_words(tokens, index, FOREIGN_WINDOW)
-    if 2 * sum(map(_is_foreign, neighbours)) > len(neighbours):
-        return None
     return form
 
 
-def _nearby_words(tokens: Sequence[Token], index: int, limit: int) -> list[str]:
-    """Up to ``limit`` words on each side of ``index`` on its line, labels (``a``, ``b``) and
-    abbreviations (``UBND``) skipped: they say nothing about the language around them."""
-    words = []
-    for step in (-1, 1):
-        found, at = 0, index + step
-        while found < limit and 0 <= at < len(tokens) and tokens[at].kind != BREAK:
-            word = tokens[at].text
-            if tokens[at].kind == WORD and len(word) > 1 and not word.isupper():
-                words.append(word)
-                found += 1
-            at += step
-    return words
+def _in_foreign_text(tokens: Sequence[Token]) -> list[bool]:
+    """Per token: are most of the words near it (``FOREIGN_WINDOW`` on each side, on its line)
+    foreign? Labels (``a``, ``b``) and abbreviations (``UBND``) are skipped: they say nothing
+    about the language around them."""
+    flags = [False] * len(tokens)
+    line: list[int] = []  # the word tokens of the current line
+    telling: list[int] = []  # positions in ``line`` of its telling words
+    foreign: list[int] = [0]  # foreign words among the first k telling words
+    for index, token in enumerate([*tokens, Token(BREAK, 0, 0, "\n")]):
+        if token.kind == WORD:
+            if len(token.text) > 1 and not token.text.isupper():
+                telling.append(index)
+                foreign.append(foreign[-1] + _is_foreign(token.text))
+            line.append(index)
+        elif token.kind == BREAK:
+            for word in line:
+                at = bisect.bisect_left(telling, word)
+                after = at + (at < len(telling) and telling[at] == word)
+                start, end = max(0, at - FOREIGN_WINDOW), min(len(telling),
+                                                               after + FOREIGN_WINDOW)
+                near = at - start + end - after
+                flags[word] = 2 * (foreign[at] - foreign[start] + foreign[end]
+                                   - foreign[after]) > near
+            line, telling, foreign = [], [], [0]
+    return flags
+
+
+def _document_tone_style(tokens: Sequence[Token]) -> str:
+    """``"new"`` when the marked open ``oa``/``oe``/``uy`` syllables of the text mostly carry
+    the tone on their second vowel (``hoà``, ``thuỷ``), else ``"old"``, the corpus majority."""
+    old = new = 0
+    for token in tokens:
+        if token.kind == WORD and not token.text.isascii():
+            lower = token.text.lower()
+            placed = canonical_tone_placement(lower)
+            if placed != lower:
+                new += 1
+            elif new_tone_placement(lower) != lower:
+                old += 1
+    return "new" if new > old else "old"
 
 
 def restore_diacritics(text: str, *, model: NgramModel | None = None, order: int | None = None,
-                       adapt: bool = True) -> RestoreResult:
+                       adapt: bool = True, tone_style: str | None = None) -> RestoreResult:
     """Put Vietnamese marks back on the unmarked syllables of ``text``.
 
     ``text`` is read as NFC. Only restorable syllables change (see :func:`_restorable_form`);
     every other character is kept, so offsets in the result equal offsets in the input.
-    ``order`` and ``adapt`` are passed to :func:`decode_lattice`.
+    ``order`` and ``adapt`` are passed to :func:`decode_lattice`. Restored ``oa``/``oe``/``uy``
+    syllables carry their tone where ``tone_style`` says: ``"old"`` (``hòa``), ``"new"``
+    (``hoà``) or, by default, where the marked words of ``text`` mostly carry it.
 
     >>> restore_diacritics("Uy ban nhan dan tinh Thai Nguyen").text
     'Ủy ban nhân dân tỉnh Thái Nguyên'
+    >>> restore_diacritics("Hoà bình: thuy loi, hoa hoc").text
+    'Hoà bình: thuỷ lợi, hoá học'
     >>> restore_diacritics("CCHC: xem https://dichvucong.gov.vn").text
     'CCHC: xem https://dichvucong.gov.vn'
     """
+    if tone_style not in (None, "old", "new"):
+        raise ValueError(f"tone_style must be 'old', 'new' or None, not {tone_style!r}")
     model = model or load_model()
+    order = min(order or model.order, model.order)
     text = unicodedata.normalize("NFC", text)
     tokens = scan(text)
     hard_breaks = {i for i, t in enumerate(tokens) if t.kind == BREAK and not _is_soft_break(
         tokens, i)}
     in_marked_text = _in_marked_text(tokens, hard_breaks)
-    lattice: Lattice = []
-    restorable: list[tuple[Token, int]] = []  # (token, lattice position)
+    in_foreign_text = _in_foreign_text(tokens)
+    sentence = model.ids[SENTENCE]
+    ids: list[int] = [sentence] * (order - 1)
+    widths: list[int] = [1] * (order - 1)
+    restorable: list[tuple[Token, int]] = []  # (token, position in the padded lattice)
     for index, token in enumerate(tokens):
         if token.kind == BREAK:
             if index in hard_breaks:
-                lattice.append(([model.ids[SENTENCE]], [0.0]))
+                ids.append(sentence)
+                widths.append(1)
             continue
         form = None
         if token.kind == WORD:
-            form = _restorable_form(model, tokens, index, in_marked_text[index])
+            form = _restorable_form(model, tokens, index, in_marked_text[index],
+                                    in_foreign_text[index])
         if form is None:
-            lattice.append(([model.token_id(_context_token(tokens, index))], [0.0]))
+            ids.append(model.token_id(_context_token(tokens, index)))
+            widths.append(1)
         else:
-            options = list(model.candidates[form])
-            restorable.append((token, len(lattice)))
-            lattice.append((options, [0.0] * len(options)))
+            options = model.candidates[form]
+            restorable.append((token, len(widths)))
+            ids.extend(options)
+            widths.append(len(options))
     if not restorable:
         return RestoreResult(text, [])
-    decoded = decode_lattice(model, lattice, order=order, adapt=adapt)
+    ids.append(sentence)
+    widths.append(1)
+    lattice = FlatLattice(np.array(ids, np.int64), np.zeros(len(ids)), np.array(widths, np.int64))
+    kept, _, confidences = _decode(model, lattice, order, DEFAULT_BEAM, DEFAULT_MAX_KEPT, adapt)
+    ranked = _best_first(confidences, kept.positions)
+    ranked_ids, ranked_confidences = kept.ids[ranked].tolist(), confidences[ranked].tolist()
+    starts, bounds = kept.offsets.tolist(), np.cumsum(kept.widths).tolist()
+    place = new_tone_placement if (tone_style or _document_tone_style(tokens)) == "new" else None
+    spellings: dict[tuple[str, int], str] = {}
+
+    def spell(source: str, token_id: int) -> str:
+        case = "U" if source.isupper() else "T" if source[0].isupper() else "l"
+        spelled = spellings.get((case, token_id))
+        if spelled is None:
+            spelled = model.vocab[token_id]
+            if place is not None:
+                spelled = place(spelled)
+            spelled = (spelled.upper() if case == "U" else spelled[0].upper() + spelled[1:]
+                       if case == "T" else spelled)
+            spellings[case, token_id] = spelled
+        return spelled
+
     pieces: list[str] = []
     choices: list[SyllableChoice] = []
     cursor = 0
     for token, position in restorable:
-        options, ranked = lattice[position][0], decoded[position]
-        spelled = [(_apply_case(token.text, model.vocab[options[k]]), p) for k, p in ranked]
-        chosen, confidence = spelled[0]
+        start, end = starts[position], bounds[position]
+        chosen = spell(token.text, ranked_ids[start])
+        others = tuple((spell(token.text, ranked_ids[k]), ranked_confidences[k])
+                       for k in range(start + 1, end))
         pieces += [text[cursor : token.start], chosen]
         cursor = token.end
         choices.append(SyllableChoice(token.start, token.end, token.text, chosen,
-                                      min(1.0, confidence), tuple(spelled[1:])))
+                                      min(1.0, ranked_confidences[start]), others))
     pieces.append(text[cursor:])
     return RestoreResult("".join(pieces), choices)

@@ -13,7 +13,7 @@ held out when ``zlib.crc32(f"{f}:{i}".encode()) % 50 == 0``; everything else tra
 
 The model is a 4-gram, interpolated modified Kneser–Ney over lowercase syllables, pruned by
 count (see ``docs/MODEL.md``), written by ``normalize.diacritics.write_model_file``. Same
-inputs, same bytes. It takes about two minutes and 1.5 GB of memory on the full corpus.
+inputs, same bytes. It takes about two minutes and 1.4 GB of memory on the full corpus.
 """
 
 from __future__ import annotations
@@ -60,10 +60,17 @@ class BuildSettings:
     official_weight: int = 3  # n-grams of the legal corpus and seed templates count 3 times
     min_token_count: int = 2  # rarer tokens become <unk>
     order: int = 4
-    min_bigram_count: int = 2  # weighted counts below these are pruned into the back-off
-    min_higher_count: int = 3  # for trigrams and longer
+    min_bigram_count: int = 1  # weighted counts below these are pruned into the back-off:
+    min_trigram_count: int = 1  # every bigram and trigram is kept, ...
+    min_higher_count: int = 2  # ... 4-grams (and longer) seen twice in Wikipedia or news, or
+    # once in official text (counted 3 times)
     candidate_min_count: int = 3  # a spelling is offered for restoration from this count ...
     candidate_min_share: float = 0.002  # ... and this share of its unmarked form's count
+
+    def min_count(self, n: int) -> int:
+        """The weighted count an n-gram needs to be stored."""
+        return (self.min_bigram_count, self.min_trigram_count)[n - 2] if n < 4 else (
+            self.min_higher_count)
 
     def weight(self, domain: str) -> int:
         """How many times an n-gram of ``domain`` counts."""
@@ -205,10 +212,15 @@ def ngram_counts(sequences: list[tuple[np.ndarray, int]], size: int, order: int)
 
 def discounts(counts: np.ndarray) -> np.ndarray:
     """Modified Kneser–Ney discounts D(0)=0, D(1), D(2), D(3+) from counts of counts
-    (Chen & Goodman 1998): ``D(k) = k - (k + 1) Y n(k+1) / n(k)``, ``Y = n1 / (n1 + 2 n2)``."""
+    (Chen & Goodman 1998): ``D(k) = k - (k + 1) Y n(k+1) / n(k)``, ``Y = n1 / (n1 + 2 n2)``.
+
+    Weighted counts can make the counts of counts irregular (with official text counted 4
+    times, n4 outgrows n3 and D(3+) turns negative), so each D(k) is kept within [0, k].
+    """
     n = [max(int(np.sum(counts == k)), 1) for k in (1, 2, 3, 4)]
     y = n[0] / (n[0] + 2 * n[1])
-    return np.array([0.0] + [k - (k + 1) * y * n[k] / n[k - 1] for k in (1, 2, 3)])
+    return np.array([0.0] + [min(max(k - (k + 1) * y * n[k] / n[k - 1], 0.0), k)
+                             for k in (1, 2, 3)])
 
 
 def kneser_ney_level(keys: np.ndarray, counts: np.ndarray, keep: np.ndarray, size: int,
@@ -256,7 +268,7 @@ def build_model(streams: TokenStreams, settings: BuildSettings,
     backoff = {n: np.zeros(size if n == 1 else len(keys[n])) for n in range(1, order)}
     keep = {}
     for n in range(2, order + 1):
-        minimum = settings.min_bigram_count if n == 2 else settings.min_higher_count
+        minimum = settings.min_count(n)
         keep[n] = (counts[n] >= minimum) & (adjusted[n] > 0)
         suffix = keys[n] % v ** np.uint64(n - 1)
         lower = logprob[1][suffix.astype(np.int64)] if n == 2 else logprob[n - 1][
@@ -335,11 +347,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=Path, default=None)
     parser.add_argument("--heldout-out", type=Path, default=ROOT / "bench/data/heldout_legal.txt")
     parser.add_argument("--order", type=int, default=BuildSettings.order)
+    parser.add_argument("--min-bigram-count", type=int, default=BuildSettings.min_bigram_count)
+    parser.add_argument("--min-trigram-count", type=int, default=BuildSettings.min_trigram_count)
     parser.add_argument("--min-higher-count", type=int, default=BuildSettings.min_higher_count)
     args = parser.parse_args(argv)
     if args.seeds is None and (args.corpus.parent / "seeds").is_dir():
         args.seeds = args.corpus.parent / "seeds"
-    settings = BuildSettings(order=args.order, min_higher_count=args.min_higher_count)
+    settings = BuildSettings(order=args.order, min_bigram_count=args.min_bigram_count,
+                             min_trigram_count=args.min_trigram_count,
+                             min_higher_count=args.min_higher_count)
     started = time.perf_counter()
 
     def log(message: str) -> None:

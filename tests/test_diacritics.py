@@ -99,6 +99,26 @@ def test_syllable_shape_and_tone_placement():
     assert canonical_tone_placement("hoàn") == "hoàn"
 
 
+def test_new_tone_placement_is_the_inverse_of_the_canonical_one():
+    for old, new in [("hòa", "hoà"), ("Thủy", "Thuỷ"), ("KHỎE", "KHOẺ"), ("đóa", "đoá")]:
+        assert diacritics.new_tone_placement(old) == new
+        assert canonical_tone_placement(new) == old
+    for word in ("quý", "hoàn", "hoa", "thuyền"):
+        assert diacritics.new_tone_placement(word) == canonical_tone_placement(word) == word
+
+
+def test_restored_tone_placement_follows_the_document(model):
+    # No marked oa/oe/uy syllable: the corpus majority, the old placement.
+    assert restore_diacritics("thuy loi va hoa hoc", model=model).text == "thủy lợi và hóa học"
+    # The document writes ``hoà``: restored syllables follow it.
+    text = "Hoà bình. Thuy loi va hoa hoc phat trien"
+    assert restore_diacritics(text, model=model).text == "Hoà bình. Thuỷ lợi và hoá học phát triển"
+    assert restore_diacritics(text, model=model, tone_style="old").text == (
+        "Hoà bình. Thủy lợi và hóa học phát triển")
+    with pytest.raises(ValueError):
+        restore_diacritics(text, model=model, tone_style="modern")
+
+
 def test_scan_keeps_codes_addresses_and_markup_whole():
     kinds = {t.text: t.kind for t in scan("Số 73/KH-UBND <b>xem</b> a@b.vn QH13")}
     assert kinds["73/KH-UBND"] == kinds["<b>"] == kinds["a@b.vn"] == kinds["QH13"] == "code"
@@ -204,17 +224,24 @@ def _brute_force_max_marginals(model, lattice, order):
 
 def _padded(model, lattice, order):
     boundary = ([model.ids[SENTENCE]], [0.0])
-    return [boundary] * (order - 1) + lattice + [boundary]
+    return diacritics.FlatLattice.of([boundary] * (order - 1) + lattice + [boundary])
+
+
+def _by_position(flat, values):
+    return np.split(np.asarray(values), np.cumsum(flat.widths)[:-1])
 
 
 @settings(max_examples=60, deadline=None)
 @given(lattice=LATTICES, order=st.sampled_from([2, 3, 4]))
 def test_max_marginals_equal_brute_force(model, lattice, order):
     padded = _padded(model, lattice, order)
-    fast = diacritics._max_marginals(padded, diacritics._score_table(model, padded, order), order)
-    slow = _brute_force_max_marginals(model, padded, order)
-    for i in range(order - 1, len(padded)):
-        if len(padded[i][0]) > 1:  # a lone candidate gets no marginal
+    fast = _by_position(padded, diacritics._max_marginals(
+        padded, diacritics._score_table(model, padded, order), order))
+    lists = [(ids.tolist(), priors.tolist()) for ids, priors in zip(
+        _by_position(padded, padded.ids), _by_position(padded, padded.priors), strict=True)]
+    slow = _brute_force_max_marginals(model, lists, order)
+    for i in range(order - 1, len(lists)):
+        if len(lists[i][0]) > 1:  # a lone candidate gets no marginal
             assert fast[i] == pytest.approx(slow[i], abs=1e-6)
 
 
@@ -223,15 +250,39 @@ def test_max_marginals_equal_brute_force(model, lattice, order):
 def test_redecoding_stretches_equals_decoding_everything(model, lattice, reopen):
     order = model.order
     padded = _padded(model, lattice, order)
-    first = [[1.0] if len(ids) == 1 else diacritics._posteriors(scores) for (ids, _), scores in
-             zip(padded, diacritics._max_marginals(
-                 padded, diacritics._score_table(model, padded, order), order), strict=True)]
-    reopened = {order - 1 + i: (padded[order - 1 + i][0], [-0.5] * len(padded[order - 1 + i][0]))
-                for i in reopen if i < len(lattice) and len(lattice[i][0]) > 1}
-    fixed = [reopened.get(p) or ([ids[first[p].index(max(first[p]))]], [0.0])
-             for p, (ids, _) in enumerate(padded)]
-    whole = diacritics._max_marginals(fixed, diacritics._score_table(model, fixed, order), order)
-    confidences = [list(c) for c in first]
-    diacritics._redecode(model, padded, confidences, reopened, order)
-    for position in reopened:
-        assert confidences[position] == pytest.approx(diacritics._posteriors(whole[position]))
+    first = diacritics._posteriors(diacritics._max_marginals(
+        padded, diacritics._score_table(model, padded, order), order), padded)
+    choices = padded.ids[diacritics._best_first(first, padded.positions)[padded.offsets]]
+    reopened = np.zeros(len(padded.widths), bool)
+    reopened[[order - 1 + i for i in reopen if i < len(lattice) and len(lattice[i][0]) > 1]] = True
+    # Decoding everything: the reopened positions keep their candidates, the others their choice.
+    fixed = diacritics.FlatLattice.of([
+        (ids.tolist(), priors.tolist()) if reopened[p] else ([int(choices[p])], [0.0])
+        for p, (ids, priors) in enumerate(zip(_by_position(padded, padded.ids),
+                                              _by_position(padded, padded.priors), strict=True))])
+    whole = diacritics._posteriors(diacritics._max_marginals(
+        fixed, diacritics._score_table(model, fixed, order), order), fixed)
+    stretches = diacritics._redecode(model, padded, choices, reopened, order)
+    assert stretches == pytest.approx(whole[np.repeat(reopened, fixed.widths)])
+
+
+def test_pair_bonus_favours_pairs_the_document_chose(model):
+    choices = np.array([5, 6, 5, 6, 7])
+    settled = np.array([True, True, True, True, False])
+    is_open = np.array([True, False, True, False, True])
+    pairs = diacritics._document_pairs(choices, settled, is_open, len(model.vocab), 1.0)
+    bonus = pairs.bonus(np.array([5, 6, 6]), np.array([6, 5, 7]))
+    assert bonus == pytest.approx([math.log(3), math.log(2), 0.0])
+
+
+def test_document_priors_favour_what_the_document_chose_more_than_the_corpus(model):
+    forms = model.candidates["den"]  # đến, the corpus favourite, and đèn, rare but for lamps
+    lattice = diacritics.FlatLattice(np.array(forms, np.int64), np.zeros(len(forms)),
+                                     np.array([len(forms)]))
+    counts = np.zeros(len(model.vocab), np.int64)
+    counts[model.ids["đèn"]] = counts[model.ids["đến"]] = 10
+    priors = diacritics._document_priors(lattice, counts, np.exp(model.logprob[1]), 1.0)
+    by_id = dict(zip(forms, priors, strict=True))
+    assert by_id[model.ids["đèn"]] > 0 > by_id[model.ids["đến"]]
+    assert not diacritics._document_priors(lattice, counts * 0, np.exp(model.logprob[1]),
+                                           1.0).any()
