@@ -271,6 +271,9 @@ def clean_value_cell(text: str) -> tuple[str | None, bool]:
         return None, False
     if NUMBER.match(text):
         return text, False
+    rejoined = re.sub(r"(?<=\d[.,])\s+(?=\d)", "", text)  # "24990,\n35" wrapped in its cell
+    if NUMBER.match(rejoined):
+        return rejoined, False
     numbers = [t.strip("-–—_|.,:;'\"`") for t in text.split()]
     numbers = [t for t in numbers if NUMBER.match(t)]
     if len(numbers) == 1:

@@ -110,31 +110,43 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
     import pymupdf
 
     try:
-        if job.kind == "image":
-            with pymupdf.open(job.path) as doc:
-                pix = doc[job.index].get_pixmap(dpi=job.dpi) if doc.is_pdf else None
-                if pix is None:
-                    pix = pymupdf.Pixmap(doc[job.index].get_pixmap(dpi=job.dpi))
-                png, scale = pix.tobytes("png"), 72 / job.dpi
-            return _ocr(job, engine, png, scale)
         with pymupdf.open(job.path) as doc:
             page = doc[job.index]
-            words = page.get_text("words")
-            if sum(len(w[4]) for w in words) >= MIN_TEXT_CHARS:
-                return PageResult(job.index, "text-layer", text_layer_lines(page, words,
-                                                                            job.index + 1))
-            png = page.get_pixmap(dpi=job.dpi).tobytes("png")
-        return _ocr(job, engine, png, 72 / job.dpi)
+            if job.kind == "pdf":
+                words = page.get_text("words")
+                if sum(len(w[4]) for w in words) >= MIN_TEXT_CHARS:
+                    return PageResult(job.index, "text-layer",
+                                      text_layer_lines(page, words, job.index + 1))
+            gray = page_image(doc, page, job.dpi)
+        return _ocr(job, engine, gray, 72 / job.dpi)
     except OcrError as exc:
         return PageResult(job.index, "error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 — reported per page
         return PageResult(job.index, "error", error=f"{type(exc).__name__}: {exc}")
 
 
-def _ocr(job: PageJob, engine: OcrEngine, png: bytes, scale: float) -> PageResult:
+def page_image(doc, page, dpi: int) -> np.ndarray:
+    """The page as a grey image at ``dpi``. A scanned page that is one embedded image is
+    decoded directly and resized (much faster than rendering it); anything else is rendered."""
+    import pymupdf
+
+    images = page.get_images(full=True) if doc.is_pdf else []
+    if len(images) == 1 and not page.get_text("words"):
+        rects = page.get_image_rects(images[0][0])
+        if rects and rects[0].width >= 0.95 * page.rect.width:
+            data = doc.extract_image(images[0][0])["image"]
+            gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+            if gray is not None:
+                width = round(page.rect.width / 72 * dpi)
+                height = round(page.rect.height / 72 * dpi)
+                return cv2.resize(gray, (width, height), interpolation=cv2.INTER_CUBIC)
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+    return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
+
+
+def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> PageResult:
     """Deskew, find the ruled grid, OCR the page once with the grid removed, and put the
     words into cells."""
-    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
     gray = deskew(gray)
     horizontal, vertical = line_masks(binarize(gray))
     grid = find_grid(horizontal, vertical)

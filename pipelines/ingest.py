@@ -74,6 +74,9 @@ def read_paged(path: Path, kind: str, engine: OcrEngine, workers: int | None) ->
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{path}: cannot open as {kind.upper()}: {exc}") from exc
     jobs = [PageJob(str(path), i, kind) for i in range(count)]
+    # Tesseract's own OpenMP threads fight the page workers (and make it several times slower
+    # on small machines): one thread each, pages in parallel.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         results = [read_page(job, engine) for job in jobs]
