@@ -8,6 +8,7 @@ page is rendered and handed to the OCR engine. A page is the unit of work (``Pag
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -89,7 +90,7 @@ def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
     for table in page.find_tables().tables:
         boxes.append(table.bbox)
         for row, cells in zip(table.rows, table.extract(), strict=True):
-            text = "\t".join(" ".join((c or "").split()) for c in cells)
+            text = "\t".join(_join_wrapped(c or "") for c in cells)
             if text.strip():
                 rows.append((row.bbox[1], Line(text, page_number, 0, tuple(row.bbox))))
     outside = [w for w in words if not any(_inside(w, b) for b in boxes)]
@@ -98,6 +99,21 @@ def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
     rows.sort(key=lambda r: r[0])
     return [Line(line.text, page_number, n, line.bbox) for n, (_, line) in
             enumerate(rows, start=1)]
+
+
+def _join_wrapped(cell: str) -> str:
+    """A cell's lines as one: words join with a space, but a number the cell wrapped
+    (``6692,0`` / ``8``) joins without one."""
+    out = ""
+    for line in (part.strip() for part in cell.split("\n")):
+        if not line:
+            continue
+        if out and re.search(r"[\d.,]$", out) and re.match(r"\d", line) and re.search(
+                r"\d[.,]\d*$", out):
+            out += line
+        else:
+            out = f"{out} {line}" if out else line
+    return " ".join(out.split())
 
 
 def _inside(word: tuple, box: tuple) -> bool:

@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from extract.ocr import OcrEngine, TesseractEngine
 from extract.pdf import PageJob, page_count, read_page
 from extract.textdump import document_from_text
 from extract.types import Document
+from mapping.catalog import get_catalog
 from mapping.tables import match_document
+from normalize.diacritics import load_model
 from normalize.encodings import decode_bytes
 from pipelines.outputs import write_jsonl, write_tables, write_text
 from pipelines.records import (
@@ -163,30 +166,58 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
+def _ingest_one(job: tuple[Path, str | None, OcrEngine | None, int | None]
+                ) -> tuple[DocumentStatus, list[dict], str | None]:
+    """One input → (status, records, repaired text). Never raises for a bad input."""
+    path, catalog_id, engine, page_workers = job
+    try:
+        document = read_document(path, engine, page_workers)
+        doc_records, status = ingest_document(document, catalog_id)
+    except InputError as exc:
+        return DocumentStatus(source=path.name, kind=None, status="error",
+                              message=str(exc)), [], None
+    except Exception as exc:  # noqa: BLE001 — one bad file never stops a batch
+        return DocumentStatus(source=path.name, kind=None, status="error",
+                              message=f"{type(exc).__name__}: {exc}"), [], None
+    return status, [r.to_dict() for r in doc_records], document.repaired_text
+
+
 def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
            progress=None, engine: OcrEngine | None = None,
            workers: int | None = None) -> list[DocumentStatus]:
-    """Ingest every input; write records.{jsonl,csv,parquet}, documents.jsonl and text/."""
+    """Ingest every input; write records.{jsonl,csv,parquet}, documents.jsonl and text/.
+
+    Several inputs run in parallel, one per worker (their pages one after another); a single
+    PDF runs its pages in parallel. Outputs keep the order of the inputs."""
+    if catalog_id is not None:
+        get_catalog(catalog_id)  # an unknown --catalog fails the whole run, before any work
+    files = expand_paths(paths)
+    workers = workers or os.cpu_count() or 1
     records: list[dict] = []
     statuses: list[DocumentStatus] = []
-    for path in expand_paths(paths):
-        try:
-            document = read_document(path, engine, workers)
-            doc_records, status = ingest_document(document, catalog_id)
-        except InputError as exc:
-            status = DocumentStatus(source=path.name, kind=None, status="error",
-                                    message=str(exc))
-        except KeyError:  # unknown --catalog: the same for every file
-            raise
-        except Exception as exc:  # noqa: BLE001 — one bad file never stops a batch
-            status = DocumentStatus(source=path.name, kind=None, status="error",
-                                    message=f"{type(exc).__name__}: {exc}")
-        else:
-            records.extend(r.to_dict() for r in doc_records)
-            write_text(out_dir / "text" / f"{path.name}.txt", document.repaired_text)
+    if len(files) > 1 and workers > 1:
+        load_model()  # loaded once here; forked workers share it
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        jobs = [(path, catalog_id, engine, 1) for path in files]
+        with ProcessPoolExecutor(max_workers=min(workers, len(files)),
+                                 mp_context=get_context("fork")) as pool:
+            results = pool.map(_ingest_one, jobs)
+            outcomes = list(_report(zip(files, results, strict=True), progress))
+    else:
+        outcomes = list(_report(((path, _ingest_one((path, catalog_id, engine, workers)))
+                                 for path in files), progress))
+    for path, (status, doc_records, text) in outcomes:
         statuses.append(status)
-        if progress:
-            progress(status)
+        records.extend(doc_records)
+        if text is not None:
+            write_text(out_dir / "text" / f"{path.name}.txt", text)
     write_tables(out_dir, records)
     write_jsonl(out_dir / "documents.jsonl", [s.to_dict() for s in statuses])
     return statuses
+
+
+def _report(outcomes, progress):
+    for path, outcome in outcomes:
+        if progress:
+            progress(outcome[0])
+        yield path, outcome
