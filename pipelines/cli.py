@@ -24,7 +24,8 @@ def ingest_command(
     catalog: Annotated[str | None, typer.Option(
         "--catalog", help="force a catalog (see `vnextract catalogs`)")] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", help="pages OCR'd in parallel (default: all cores)")] = None,
+        "--workers",
+        help="parallel workers: documents, or pages of one PDF (default: cores)")] = None,
 ) -> None:
     """Read reports and write records.jsonl/.csv/.parquet, documents.jsonl and text/."""
     def report(status) -> None:
