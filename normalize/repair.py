@@ -31,7 +31,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from normalize.diacritics import canonical_tone_placement, restore_diacritics
+from normalize.diacritics import (
+    canonical_tone_placement,
+    new_tone_placement,
+    restore_diacritics,
+)
 from normalize.encodings import Fix, decode_bytes, repair_encoding
 from normalize.ocrnoise import LineProfile, line_profile, repair_ocr_noise
 
@@ -82,31 +86,6 @@ class RepairResult:
 
 
 # --- tone placement -----------------------------------------------------------------------------
-
-_OPEN_RHYME = re.compile(r"(ngh|ng|gh|gi|kh|ph|th|tr|ch|nh|[bcdđghklmnprstvx])?(o[ae]|uy)")
-_TONES = "\u0300\u0301\u0303\u0309\u0323"
-
-
-def new_tone_placement(syllable: str) -> str:
-    """Put the tone of an open ``oa``/``oe``/``uy`` rhyme on its second vowel (``hòa`` → ``hoà``).
-
-    The "new" placement of the 1980s orthography rules; :func:`canonical_tone_placement` is the
-    "old" one. Closed rhymes (``hoàn``) and ``qu`` syllables (``quý``) are left as they are.
-
-    >>> new_tone_placement("hòa"), new_tone_placement("Thủy"), new_tone_placement("hoàn")
-    ('hoà', 'Thuỷ', 'hoàn')
-    """
-    decomposed = unicodedata.normalize("NFD", syllable)
-    tones = [ch for ch in decomposed if ch in _TONES]
-    if len(tones) != 1:
-        return syllable
-    bare = unicodedata.normalize("NFC", decomposed.replace(tones[0], ""))
-    match = _OPEN_RHYME.fullmatch(bare.lower())
-    if match is None:
-        return syllable
-    second = match.end() - 1
-    return bare[:second] + unicodedata.normalize("NFC", bare[second] + tones[0])
-
 
 _PLACE_TONE = {"old": canonical_tone_placement, "new": new_tone_placement}
 
