@@ -20,7 +20,6 @@ from normalize.numbers import parse_vn_number
 HEADING = re.compile(r"^(phu ?luc|bang ?so|danh ?muc)")
 TRONG_DO_WORDS = {"trong", "tron", "rong", "do"}  # "Trong đó" cell, whole or as OCR splits it
 NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
-_CODE = re.compile(r"=\s*\d+")
 
 
 @dataclass
@@ -318,10 +317,6 @@ def _strip_codebook(body: str, book_words: set[str]) -> str:
                 keep[j] = False
                 j -= 1
     return " ".join(t for t, k in zip(tokens, keep, strict=True) if k)
-
-
-def _unit_like(tokens: list[str], unit: str) -> bool:
-    return fold(" ".join(tokens)).replace(" ", "")[:4] == fold(unit).replace(" ", "")[:4]
 
 
 def _garbled_number(token: str) -> bool:

@@ -1,10 +1,8 @@
-"""Text dumps → lines, and the two regular table layouts dumps use.
+"""Text dumps → lines; cell cleaning; and cell blocks, the layout of some DOCX/ODT exports
+(one cell per line, each indented by a tab, rows separated by blank lines).
 
-* tab rows (DOCX exports): one table row per line, cells separated by tabs;
-* cell blocks (some DOCX/ODT exports): one cell per line, each indented by a tab, rows separated
-  by blank lines.
-
-The third layout, PDF text and OCR text with hard line breaks, is read by ``extract.lined``.
+Tab rows (one table row per line) are split where they are read, in ``mapping.tables``; PDF and
+OCR text with hard line breaks is read by ``extract.lined``.
 """
 
 from __future__ import annotations
@@ -38,11 +36,6 @@ def document_from_text(text: str, source: str, kind: str = "text") -> Document:
             number += 1
             lines.append(Line(text=raw.rstrip("\r"), page=page_index, number=number))
     return Document(source=source, kind=kind, lines=lines)
-
-
-def tab_rows(lines: list[Line]) -> list[tuple[Line, list[str]]]:
-    """Lines that hold tab-separated cells, with their raw (uncleaned) cells."""
-    return [(line, line.text.split("\t")) for line in lines if "\t" in line.text]
 
 
 def cell_blocks(lines: list[Line]) -> list[tuple[Line, list[str] | None]]:

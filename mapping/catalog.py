@@ -20,8 +20,6 @@ from normalize.fold import fold
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 
-KINDS = ("section", "rate", "count", "amount", "code", "target")
-
 
 @dataclass(frozen=True)
 class CatalogEntry:
@@ -95,11 +93,6 @@ class Catalog:
                 for c in data.get("constraints", [])
             ],
         )
-
-
-def row_depth(row: str) -> int:
-    """Depth of a row key: ``3`` → 1, ``3.2.1`` → 3, ``3.2.1.a`` → 4."""
-    return row.count(".") + 1
 
 
 def _natural_key(path: Path) -> list:

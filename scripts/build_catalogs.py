@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from extract.textdump import cell_blocks, clean_cell, document_from_text, is_bold_cell  # noqa: E402
 from extract.types import Line  # noqa: E402
-from mapping.build import ROMAN, TemplateRow, build_entries  # noqa: E402
+from mapping.build import TemplateRow, build_entries  # noqa: E402
 from mapping.catalog import Catalog  # noqa: E402
 from normalize.fold import fold  # noqa: E402
 
@@ -228,4 +228,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-_ = ROMAN  # re-exported for readers of this script: roman section labels are kept as ids
