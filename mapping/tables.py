@@ -122,6 +122,25 @@ def _fit(alignment: Alignment) -> float:
     return good / len(alignment.matches)
 
 
+_PROFILES: dict[str, CatalogProfile] = {}
+_DESCRIPTION_GRAMS: dict[str, set[str]] = {}
+
+
+def _profile(catalog: Catalog) -> CatalogProfile:
+    """A catalog's trigram profile, built once per process rather than once per table."""
+    if catalog.id not in _PROFILES:
+        _PROFILES[catalog.id] = CatalogProfile(catalog)
+    return _PROFILES[catalog.id]
+
+
+def _description_grams(catalog: Catalog) -> set[str]:
+    """All trigrams of a catalog's descriptions, for the shortlist; built once per process."""
+    if catalog.id not in _DESCRIPTION_GRAMS:
+        _DESCRIPTION_GRAMS[catalog.id] = set().union(
+            *(trigrams(e.description) for e in catalog.entries))
+    return _DESCRIPTION_GRAMS[catalog.id]
+
+
 def _shortlist(prepared: _Prepared, catalogs: tuple[Catalog, ...], k: int = 4) -> list[Catalog]:
     """Catalogs whose wording overlaps the region's most (a cheap filter before Viterbi)."""
     region_grams: set[str] = set()
@@ -129,9 +148,7 @@ def _shortlist(prepared: _Prepared, catalogs: tuple[Catalog, ...], k: int = 4) -
         region_grams |= trigrams(item.text)
     scored = []
     for catalog in catalogs:
-        grams: set[str] = set()
-        for entry in catalog.entries:
-            grams |= trigrams(entry.description)
+        grams = _description_grams(catalog)
         if grams and region_grams:
             shared = len(grams & region_grams)
             scored.append((2 * shared / (len(grams) + len(region_grams)), catalog))  # Dice
@@ -154,7 +171,7 @@ def match_document(document: Document, catalog_id: str | None = None) -> list[Ta
             continue
         best: tuple[float, Alignment] | None = None
         for catalog in forced or _shortlist(prepared, catalogs):
-            alignment = align(catalog, prepared.items, CatalogProfile(catalog))
+            alignment = align(catalog, prepared.items, _profile(catalog))
             fit = _fit(alignment)
             key = alignment.score * (0.5 + fit)
             if best is None or key > best[0]:
