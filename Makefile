@@ -50,7 +50,7 @@ model: ## rebuild the language model and syllable inventory from ../shared/corpu
 	$(BIN)/python scripts/build_model.py --corpus $(SHARED)/corpus --out normalize/data
 
 bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md
-	$(BIN)/pip install -q -c constraints.txt '.[bench]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
 	$(BIN)/python -m bench.run
 
 clean: ## remove build outputs (keeps .venv)

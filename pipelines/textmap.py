@@ -47,12 +47,15 @@ class RepairedDocument:
 
 def repair_document(document: Document) -> RepairedDocument:
     lines = [line.text for line in document.lines]
-    result = repair_text("\n".join(lines))
+    # A text dump was decoded by ``decode_bytes``, which already repaired its encoding: do not
+    # detect encodings a second time (a PDF's text layer has not been through it).
+    result = repair_text("\n".join(lines), encoding="nfc" if document.encoding else None)
     repaired = result.text.split("\n")
     if len(repaired) != len(lines):  # never expected: repair keeps lines; fall back to as-is
         repaired = lines
     confidences: dict[tuple[int, int], float] = {
         (t.line, t.start): t.confidence for t in result.tokens}
+    mean = result.confidence  # a property over every word: once, not per changed word
     words: dict[int, dict[str, tuple[str, float]]] = {}
     changed = 0
     for i, (before, after) in enumerate(zip(lines, repaired, strict=True)):
@@ -66,7 +69,7 @@ def repair_document(document: Document) -> RepairedDocument:
         for b, a, start in zip(b_words, a_words, starts, strict=True):
             if b != a:
                 changed += 1
-                conf = confidences.get((i + 1, start), result.confidence)
+                conf = confidences.get((i + 1, start), mean)
                 mapping[_EDGE.sub("", b)] = (_EDGE.sub("", a), conf)
         words[i] = mapping
     pages: dict[int, list[str]] = {}
@@ -74,4 +77,4 @@ def repair_document(document: Document) -> RepairedDocument:
         pages.setdefault(line.page, []).append(text)
     index = {(line.page, line.number): i for i, line in enumerate(document.lines)}
     return RepairedDocument("\f".join("\n".join(pages[p]) for p in sorted(pages)),
-                            result.confidence, changed, words, index)
+                            mean, changed, words, index)
