@@ -62,6 +62,9 @@ class LineParts:
     label: str | None
     body: str
     trong_do: bool = False
+    # where the "Trong đó" cell shows: "open" (a line of its own, before its group), "trong"
+    # (its first word beside a child's text), "do" (its second word beside a child's text)
+    trong_do_at: str | None = None
 
 
 def split_label(line: Line) -> LineParts:
@@ -76,14 +79,17 @@ def split_label(line: Line) -> LineParts:
         tokens = tokens[1:]
     elif tokens and fold(tokens[0].strip("|")) in TRONG_DO_WORDS:
         trong_do = True
+        word = "do" if fold(tokens[0].strip("|")) == "do" else "trong"
         tokens = tokens[1:]
         if tokens and fold(tokens[0].strip("|")) in {"do", "g do"}:
             tokens = tokens[1:]
     elif len(tokens) >= 2 and tokens[0] == "g" and fold(tokens[1].strip("|")) == "do":
         trong_do = True  # "Tron" / "g do": the merged cell's text split by OCR
+        word = "do"
         tokens = tokens[2:]
     body = " ".join(tokens).strip(" |")
-    return LineParts(line=line, label=label, body=body, trong_do=trong_do)
+    return LineParts(line=line, label=label, body=body, trong_do=trong_do,
+                     trong_do_at=None if not trong_do else "open" if not body else word)
 
 
 @dataclass

@@ -23,6 +23,7 @@ OUTSIDE_EMISSION = 0.1  # lines before/after the table: titles, headers, signatu
 DEFAULT_IDLE_COST = 0.06  # a line that explains nothing costs a little inside an entry
 LABEL_WEIGHT = 1.3
 ENTER_LABEL_BONUS = 0.3  # a row that starts on the line printing its own label
+TRONG_DO_BONUS = 0.3  # a child row that starts on a line showing the "Trong đó" cell
 DESC_WEIGHT = 1.0
 
 
@@ -34,6 +35,7 @@ class AlignItem:
     label: str | None = None  # printed label token, if the line starts with one
     unit: str | None = None  # unit cell when the layout gives it (tab rows)
     trong_do: bool = False  # the line starts with a "Trong đó" cell
+    trong_do_at: str | None = None  # see ``extract.lined.LineParts.trong_do_at``
 
 
 @dataclass
@@ -79,6 +81,7 @@ class CatalogProfile:
         self.vocabulary = set(df)
 
         self.entry_weight = [sum(self.idf[g] for g in grams) or 1.0 for grams in self.grams]
+        self.trong_do_rows = _trong_do_rows(self.entries)
 
     def desc_scores(self, text: str) -> list[float]:
         """Per entry: how much of ``text`` the entry explains (precision), tempered by how much
@@ -99,15 +102,32 @@ class CatalogProfile:
         return out
 
 
+def _trong_do_rows(entries: list[CatalogEntry]) -> dict[str, list[int]]:
+    """Entries a "Trong đó" line may open, by where the cell shows (``AlignItem.trong_do_at``).
+
+    A line of its own comes before its group (text layers list the merged cell first): it opens
+    the first child. OCR prints the merged cell, centred on its group, beside the child rows at
+    the group's middle: "Trong" beside the child just above the middle (the first of two, the
+    second of three or four), "đó" beside the one below it."""
+    groups: dict[str, list[int]] = {}
+    for k, entry in enumerate(entries):
+        head, _, tail = entry.row.rpartition(".")
+        if head and len(tail) == 1 and tail.isalpha():
+            groups.setdefault(head, []).append(k)
+    out = {"open": [g[0] for g in groups.values()],
+           "trong": [g[(len(g) + 1) // 2 - 1] for g in groups.values()],
+           "do": [g[min(len(g) - 1, (len(g) + 1) // 2)] for g in groups.values()]}
+    return out
+
+
 def enter_bonus_matrix(profile: CatalogProfile, items: list[AlignItem]) -> list[dict[int, float]]:
     """Per item, the entries whose label it prints clearly (exact or through confusions)."""
     out: list[dict[int, float]] = []
     for item in items:
         bonus: dict[int, float] = {}
-        if item.trong_do:  # "Trong đó" opens the first unnumbered child of a row
-            for k, entry in enumerate(profile.entries):
-                if entry.row.endswith(".a"):
-                    bonus[k] = ENTER_LABEL_BONUS
+        if item.trong_do:
+            for k in profile.trong_do_rows.get(item.trong_do_at or "open", ()):
+                bonus[k] = TRONG_DO_BONUS
         if item.label:
             reading = read_label(item.label)
             for k, entry in enumerate(profile.entries):

@@ -107,7 +107,8 @@ def _prepare(region: Region) -> _Prepared:
         parts = split_label(line)
         if not parts.body and not parts.label and not parts.trong_do:
             continue
-        items.append(AlignItem(text=parts.body, label=parts.label, trong_do=parts.trong_do))
+        items.append(AlignItem(text=parts.body, label=parts.label, trong_do=parts.trong_do,
+                                trong_do_at=parts.trong_do_at))
         lines.append(line)
         trong.append(parts.trong_do)
     return _Prepared(region, items, lines, None, trong)

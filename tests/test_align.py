@@ -1,5 +1,6 @@
-from extract.lined import split_row
-from mapping.align import AlignItem, align
+from extract.lined import split_label, split_row
+from extract.types import Line
+from mapping.align import AlignItem, CatalogProfile, align
 from mapping.catalog import get_catalog
 
 
@@ -25,6 +26,28 @@ def test_unlabelled_trong_do_rows_follow_their_parent():
     ]
     rows = [m.entry.row for m in align(pl1, items).matches]
     assert rows == ["3.2.1", "3.2.1.a", "3.2.2"]
+
+
+def test_where_the_trong_do_cell_shows():
+    def at(text):
+        return split_label(Line(text=text, page=1, number=1)).trong_do_at
+
+    assert at("Trong") == "open"
+    assert at("Trong đó") == "open"
+    assert at("Trong | S6 DVSN ty bao dam tir 30% - dudi 70% chi thuong") == "trong"
+    assert at("do | xuyén") == "do"
+    assert at("g do; 3 ae er") == "do"
+    assert at("3.2.1. Ty le DVC") is None
+
+
+def test_trong_do_opens_the_child_beside_the_group_middle():
+    """A line of its own opens the first child; OCR prints "Trong" beside the child above the
+    middle of the merged cell (first of two, second of three) and "đó" beside the next one."""
+    pl2 = CatalogProfile(get_catalog("tn2025.pl2"))
+    rows = {at: {pl2.entries[k].row for k in ks} for at, ks in pl2.trong_do_rows.items()}
+    assert {"2.4.a", "6.2.4.a"} <= rows["open"]  # 2.4 has two children, 6.2.4 three
+    assert "2.4.a" in rows["trong"] and "6.2.4.b" in rows["trong"]
+    assert "2.4.b" in rows["do"] and "6.2.4.c" in rows["do"]
 
 
 def test_value_and_note_are_separated():
