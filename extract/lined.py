@@ -108,6 +108,24 @@ def _tokens(text: str) -> list[str]:
     return [t for t in re.split(r"\s+|\|", text) if t]
 
 
+_DIGIT_LOOKALIKES = str.maketrans("06135", "ooais")
+
+
+def _digits_as_letters(token: str) -> str:
+    """A word OCR'd with digits for letters read back as letters (``d6éng`` → ``doéng``);
+    numbers and words without letters stay as they are."""
+    if not re.search(r"[^\W\d_]", token) or not re.search(r"\d", token):
+        return token
+    return token.translate(_DIGIT_LOOKALIKES)
+
+
+def _trim_number(token: str) -> str:
+    """A number with a stray dot or comma stuck to it (``33,3.``) → the number."""
+    if token[-1:] in ".," and NUMBER.match(token[:-1]):
+        return token[:-1]
+    return token
+
+
 def _word_key(token: str) -> str:
     return fold(token).replace(" ", "")
 
@@ -164,11 +182,13 @@ def split_row(bodies: list[str], description: str, unit: str | None,
 
     def is_unit(tok: str) -> bool:
         return bool(unit_words) and (_matches_word(tok, unit_words, min_fuzzy=2)
-                                     or tok == (unit or "").strip())
+                                     or tok == (unit or "").strip()
+                                     or _matches_word(_digits_as_letters(tok), unit_words,
+                                                      min_fuzzy=3))
 
     bodies = _join_broken_codes(bodies)
     for body in bodies:
-        tokens = _tokens(_strip_codebook(body, book_words))
+        tokens = [_trim_number(t) for t in _tokens(_strip_codebook(body, book_words))]
         if value is not None:
             # after the value: the unit cell and the description's own numbers may still
             # wrap onto these lines; description words continue the description; the rest
@@ -221,8 +241,10 @@ def split_row(bodies: list[str], description: str, unit: str | None,
         last_desc = max((j for j, t in enumerate(head[:k]) if _matches_word(t, desc_words)),
                         default=-1)
         junk = [t for t in head[last_desc + 1:k] if re.search(r"\w", t)]
-        if junk and last_desc >= 0:
+        if junk and (last_desc >= 0 or desc_parts):
             reasons.append("value-position-uncertain")
+        elif periods == 1 and rest and NUMBER.match(rest[0]) and not re.match(r"\d+/", rest[0]):
+            reasons.append("value-position-uncertain")  # "1 100": which one is the value?
         if NUMBER.match(token):
             value = token
             if note_parts:

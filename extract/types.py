@@ -15,6 +15,7 @@ class Line:
     bbox: tuple[float, float, float, float] | None = None
     confidence: float | None = None  # OCR word-confidence mean, 0–1, when OCR made it
     cell_confidences: tuple[float | None, ...] | None = None  # table rows: per cell, lowest word
+    as_read: str | None = None  # the text as read, when ``text`` is its repair (OCR noise)
 
 
 @dataclass

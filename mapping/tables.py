@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extract.lined import (
     Region,
+    RowText,
     clean_value_cell,
     is_value_only,
     split_label,
@@ -19,6 +20,7 @@ from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
 from mapping.catalog import Catalog, CatalogEntry, load_catalogs
 from mapping.labels import looks_like_label
 from normalize.fold import fold
+from normalize.numbers import parse_vn_number
 
 NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
 MIN_MATCHED_ENTRIES = 5
@@ -273,6 +275,9 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
             bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
             text = split_row(bodies, entry.description, entry.unit, entry.codebook,
                              len(alignment.catalog.periods))
+            as_read = _as_read(lines, match, entry, len(alignment.catalog.periods))
+            if as_read is not None:
+                _cross_check(text, as_read)
             raw = RawRow(
                 label_raw=match.label_printed, description_raw=text.description,
                 unit_raw=text.unit, value_raw=text.value, note_raw=text.note,
@@ -282,6 +287,9 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 style="lined", reasons=list(text.reasons),
                 confidence=min((ln.confidence for ln in lines if ln.confidence is not None),
                                default=None), bbox=_union(lines))
+            if as_read is not None:  # the printed words; ``text`` read the repaired ones
+                raw.description_raw, raw.description_repaired = (as_read.description,
+                                                                 text.description)
             if len(alignment.catalog.periods) > 1 and text.value is not None:
                 raw.values_by_period = _by_period(alignment.catalog.periods,
                                                   [text.value, *text.more_values], raw)
@@ -289,6 +297,37 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                                label_how=match.label_how, desc_score=match.desc_score))
     return TableResult(prepared.region.heading, alignment.catalog,
                        fit, _with_missing_rows(rows, alignment.catalog))
+
+
+def _as_read(lines: list[Line], match, entry: CatalogEntry, periods: int) -> RowText | None:
+    """The row split again from its lines as read, when the text was repaired before
+    matching (OCR noise: ``s6`` → ``số``); None when no line of it was changed."""
+    if not any(line.as_read is not None for line in lines):
+        return None
+    bodies = []
+    for line in lines:
+        parts = split_label(replace(line, text=line.as_read if line.as_read is not None
+                                    else line.text))
+        item = AlignItem(text=parts.body, label=parts.label)
+        bodies.append(_body(item, match.label_printed))
+    return split_row(bodies, entry.description, entry.unit, entry.codebook, periods)
+
+
+def _number(value: str | None) -> float | None:
+    parsed = parse_vn_number(value) if value else None
+    return None if parsed is None else float(parsed.value)
+
+
+def _cross_check(text: RowText, as_read: RowText) -> None:
+    """Two readings of one row: the repaired words and the words as OCR printed them. The
+    repaired reading is kept (its units and descriptions are recognised far more often); where
+    the two find different values, or the raw one saw a garbled value or junk before it, the
+    row says so."""
+    if _number(text.value) != _number(as_read.value):
+        text.reasons.append("value-readings-differ")
+    for reason in ("value-garbled", "value-position-uncertain"):
+        if reason in as_read.reasons and reason not in text.reasons:
+            text.reasons.append(reason)
 
 
 def _with_missing_rows(rows: list[MatchedRow], catalog: Catalog) -> list[MatchedRow]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -121,15 +121,27 @@ def read_text_dump(path: Path) -> Document:
 
 def ingest_document(document: Document, catalog_id: str | None = None
                     ) -> tuple[list[IndicatorRecord], DocumentStatus]:
-    tables = match_document(document, catalog_id)
     repaired = repair_document(document)
+    # Tables are read from the repaired text (units and descriptions recognised where OCR
+    # noise hid them); each changed line keeps what was read, for the raw fields and a
+    # second reading of the values.
+    as_repaired = replace(document, lines=[
+        replace(line, text=text, as_read=line.text) if text != line.text else line
+        for line, text in zip(document.lines, repaired.lines, strict=True)])
+    tables = match_document(as_repaired, catalog_id)
     for table in tables:
         for row in table.rows:
             raw = row.raw
-            raw.note_raw, note_conf = repaired.fix(raw.page, raw.line_start, raw.line_end,
-                                                   raw.note_raw)
-            raw.description_repaired, desc_conf = repaired.fix(
-                raw.page, raw.line_start, raw.line_end, raw.description_raw)
+            if raw.description_repaired is not None:  # read from repaired lines
+                note_conf = repaired.doubt(raw.page, raw.line_start, raw.line_end,
+                                           raw.note_raw)
+                desc_conf = repaired.doubt(raw.page, raw.line_start, raw.line_end,
+                                           raw.description_repaired)
+            else:
+                raw.note_raw, note_conf = repaired.fix(raw.page, raw.line_start,
+                                                       raw.line_end, raw.note_raw)
+                raw.description_repaired, desc_conf = repaired.fix(
+                    raw.page, raw.line_start, raw.line_end, raw.description_raw)
             confs = [c for c in (note_conf, desc_conf) if c is not None]
             raw.text_confidence = min(confs) if confs else None
     document.repaired_text = repaired.text

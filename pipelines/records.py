@@ -28,6 +28,7 @@ HARD_REASONS = {
     "value-from-arithmetic", "no-catalog-match", "rate-out-of-range",
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
     "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
+    "value-readings-differ", "value-not-found",
 }
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
 OCR_VALUE_CONFIDENCE = 0.8  # Tesseract's word confidence for a value cell: below it, review
@@ -143,6 +144,10 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
         if noisy:
             reasons.append("ocr-text")
             confidence *= 0.93
+            if value is None and row.entry.kind != "section" and not row.raw.values_by_period:
+                # OCR'd without a Vietnamese model, an empty value cell and a value lost to
+                # noise look the same
+                reasons.append("value-not-found")
         if "value-position-uncertain" in reasons:
             confidence *= 0.7
         if "value-cell-noise" in reasons:  # scraps around the number in its cell

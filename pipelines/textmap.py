@@ -21,6 +21,7 @@ class RepairedDocument:
     text: str  # the repaired document, pages separated by form feeds
     confidence: float  # mean word confidence of the repair
     changed_words: int
+    lines: list[str] = field(default_factory=list)  # the repaired lines, one per input line
     _words: dict[int, dict[str, tuple[str, float]]] = field(default_factory=dict)
     _index: dict[tuple[int, int], int] = field(default_factory=dict)
 
@@ -43,6 +44,21 @@ class RepairedDocument:
             else:
                 out.append(word)
         return " ".join(out), lowest
+
+
+    def doubt(self, page: int, first: int, last: int, text: str | None) -> float | None:
+        """For ``text`` taken from the repaired lines ``first``–``last`` of ``page``: the
+        lowest confidence among its words that the repair wrote (None when it wrote none)."""
+        if not text:
+            return None
+        written: dict[str, float] = {}
+        for number in range(first, last + 1):
+            for repaired, conf in self._words.get(self._index.get((page, number), -1),
+                                                  {}).values():
+                written[repaired] = min(conf, written.get(repaired, 1.0))
+        confs = [written[key] for key in (_EDGE.sub("", w) for w in text.split(" "))
+                 if key in written]
+        return min(confs) if confs else None
 
 
 def repair_document(document: Document) -> RepairedDocument:
@@ -77,4 +93,4 @@ def repair_document(document: Document) -> RepairedDocument:
         pages.setdefault(line.page, []).append(text)
     index = {(line.page, line.number): i for i, line in enumerate(document.lines)}
     return RepairedDocument("\f".join("\n".join(pages[p]) for p in sorted(pages)),
-                            mean, changed, words, index)
+                            mean, changed, repaired, words, index)

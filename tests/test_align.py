@@ -63,3 +63,46 @@ def test_codebook_in_unit_column_is_not_a_value():
     text = split_row(["Hình thức khảo sát", "Trực tuyến = 0", "Phát phiếu = 1", "Kết hợp = 2",
                       "2"], entry.description, entry.unit, entry.codebook)
     assert text.value == "2" and text.note is None
+
+
+def test_unit_read_through_digit_lookalikes_anchors_the_value():
+    """``Triéu d6éng | 53.561``: the unit "Triệu đồng" OCR'd with a 6 for ô still anchors the
+    value instead of making it look garbled."""
+    entry = get_catalog("tn2025.pl2").get("tn2025.pl2/6.1.a")
+    text = split_row(["Ké hoach dugc giao Triéu d6éng | 53.561 phé duyét"], entry.description,
+                     entry.unit, entry.codebook)
+    assert text.value == "53.561"
+    assert "value-garbled" not in text.reasons
+
+
+def test_a_stray_dot_after_the_value_is_not_part_of_it():
+    entry = get_catalog("tn2025.pl2").get("tn2025.pl2/3.2.4")
+    text = split_row(["Ty 1 hé so truc tuyén mot phan % 33,3. |Khdéng phat sinh"],
+                     entry.description, entry.unit, entry.codebook)
+    assert text.value == "33,3"
+    assert text.note == "Khdéng phat sinh"
+
+
+def test_two_numbers_side_by_side_leave_the_value_in_doubt():
+    entry = get_catalog("tn2025.pl1").get("tn2025.pl1/7.5.1")
+    text = split_row(["Tỷ lệ cơ quan, đơn vị thuộc, trực thuộc đã kết nối, liên",
+                      "T T e o A 1 100"], entry.description, entry.unit, entry.codebook)
+    assert "value-position-uncertain" in text.reasons
+
+
+def test_two_readings_of_a_row_that_disagree_flag_it():
+    """A row is read from its repaired words and again as OCR printed them; different values
+    mean the value is unsure."""
+    from mapping.tables import _cross_check
+
+    entry = get_catalog("tn2025.pl1").get("tn2025.pl1/1.3.1")
+    repaired = split_row(["Tổng số nhiệm vụ được giao Nhiệm vụ 141"], entry.description,
+                         entry.unit, entry.codebook)
+    as_read = split_row(["Tong s6 nhiém vu duoc giao Nhiém vy 141"], entry.description,
+                        entry.unit, entry.codebook)
+    _cross_check(repaired, as_read)
+    assert repaired.value == "141" and "value-readings-differ" not in repaired.reasons
+    garbled = split_row(["Tong s6 nhiém vu duoc giao Nhiém vy l4l"], entry.description,
+                        entry.unit, entry.codebook)
+    _cross_check(repaired, garbled)
+    assert "value-readings-differ" in repaired.reasons
