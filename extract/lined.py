@@ -187,8 +187,13 @@ def split_row(bodies: list[str], description: str, unit: str | None,
                                                       min_fuzzy=3))
 
     bodies = _join_broken_codes(bodies)
-    for body in bodies:
-        tokens = [_trim_number(t) for t in _tokens(_strip_codebook(body, book_words))]
+    token_lines = [[_trim_number(t) for t in _tokens(_strip_codebook(body, book_words))]
+                   for body in bodies]
+    # a number printed right after the unit cell is the value, even on a later line than
+    # some other number (``... ra 08 TTHC`` / ``Văn bản 2``: 08 is the note's)
+    anchored_line = next((n for n, tokens in enumerate(token_lines)
+                          if _unit_anchored_value(tokens, is_unit, unit) is not None), None)
+    for n, tokens in enumerate(token_lines):
         if value is not None:
             # after the value: the unit cell and the description's own numbers may still
             # wrap onto these lines; description words continue the description; the rest
@@ -203,7 +208,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
                 note_parts.extend(tokens)
             continue
         v = _unit_anchored_value(tokens, is_unit, unit)
-        for i, tok in enumerate(tokens if v is None else []):
+        before_anchor = anchored_line is not None and n < anchored_line
+        for i, tok in enumerate(tokens if v is None and not before_anchor else []):
             if len(tokens) > 1 and (tok.strip("()") in desc_numbers
                                     or tok.rstrip(").,") in desc_numbers):
                 continue  # the description's own number; a number alone on a line is a cell
