@@ -119,6 +119,10 @@ def _digits_as_letters(token: str) -> str:
     return token.translate(_DIGIT_LOOKALIKES)
 
 
+def _codes(codebook: dict[str, str]) -> set[str]:
+    return set(codebook) | {c.lstrip("0") for c in codebook}
+
+
 def _trim_number(token: str) -> str:
     """A number with a stray dot or comma stuck to it (``33,3.``) → the number."""
     if token[-1:] in ".," and NUMBER.match(token[:-1]):
@@ -237,6 +241,13 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             else:
                 note_parts.extend(tokens)
             continue
+        if codebook and NUMBER.match(tokens[v]) and tokens[v].lstrip("0") not in _codes(codebook):
+            # a code row: a number out of the code book next to one in it ("4 0") is junk
+            inside = next((j for j in range(v + 1, min(v + 3, len(tokens)))
+                           if NUMBER.match(tokens[j]) and tokens[j] in _codes(codebook)), None)
+            if inside is not None:
+                tokens = tokens[:v] + tokens[inside:]
+                reasons.append("value-position-uncertain")
         head, token, rest = tokens[:v], tokens[v], tokens[v + 1:]
         k = len(head)
         while k > 0 and (is_unit(head[k - 1]) or head[k - 1] in {"|", "%"}) and len(head) - k < 4:

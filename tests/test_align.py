@@ -106,3 +106,13 @@ def test_two_readings_of_a_row_that_disagree_flag_it():
                         entry.unit, entry.codebook)
     _cross_check(repaired, garbled)
     assert "value-readings-differ" in repaired.reasons
+
+
+def test_a_code_row_takes_the_number_in_its_code_book():
+    """``4 0`` beside "Không = 0 / Có = 1": 4 is junk, 0 the value (and it is flagged)."""
+    entry = get_catalog("tn2025.pl1").get("tn2025.pl1/1.5")
+    text = split_row(["Tổ chức đối thoại của lãnh đạo sở, ngành với người | Không = 0",
+                      "A A x nn 4 0", "dân, cộng đồng doanh nghiệp Có=1"],
+                     entry.description, entry.unit, entry.codebook)
+    assert text.value == "0"
+    assert "value-position-uncertain" in text.reasons
