@@ -11,6 +11,7 @@ confusions (``mapping.labels``) plus how much of its text the entry's descriptio
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from mapping.catalog import Catalog, CatalogEntry
@@ -25,6 +26,8 @@ LABEL_WEIGHT = 1.3
 ENTER_LABEL_BONUS = 0.3  # a row that starts on the line printing its own label
 TRONG_DO_BONUS = 0.3  # a child row that starts on a line showing the "Trong đó" cell
 DESC_WEIGHT = 1.0
+SECOND_VALUE_COST = 0.5  # a row that goes on over a second line printing a value
+_VALUE = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 
 
 @dataclass
@@ -82,6 +85,18 @@ class CatalogProfile:
 
         self.entry_weight = [sum(self.idf[g] for g in grams) or 1.0 for grams in self.grams]
         self.trong_do_rows = _trong_do_rows(self.entries)
+        self.unit_words = {fold(w) for e in self.entries if e.unit and not e.codebook
+                           for w in e.unit.split() if w.isalpha()} | {"%"}
+
+    def value_line(self, item: AlignItem) -> bool:
+        """Whether a line prints a value cell: a number right after one of the catalog's
+        unit words (``Hồ sơ 196``, ``% 100``). OCR'd rows print their value on one line, so a
+        row with two such lines is most likely two rows."""
+        if item.unit is not None:  # cells layouts: one item is one row
+            return False
+        tokens = [t for t in re.split(r"[\s|]+", item.text) if t]
+        return any(_VALUE.match(tok) and fold(prev) in self.unit_words
+                   for prev, tok in zip(tokens, tokens[1:], strict=False))
 
     def desc_scores(self, text: str) -> list[float]:
         """Per entry: how much of ``text`` the entry explains (precision), tempered by how much
@@ -163,55 +178,76 @@ def emission_matrix(profile: CatalogProfile, items: list[AlignItem]) -> list[lis
 def align(catalog: Catalog, items: list[AlignItem], profile: CatalogProfile | None = None,
           start_cost: float = DEFAULT_START_COST,
           skip_cost: float = DEFAULT_SKIP_COST) -> Alignment:
-    """Viterbi segmentation of ``items`` into catalog entries, in catalog order."""
+    """Viterbi segmentation of ``items`` into catalog entries, in catalog order.
+
+    Each entry state comes twice: before and after the row has passed a line that prints a
+    value (``CatalogProfile.value_line``); going on over a second such line costs
+    ``SECOND_VALUE_COST``, so two printed values are read as two rows."""
     profile = profile or CatalogProfile(catalog)
     n = len(profile.entries)
     if not items or not n:
         return Alignment(catalog, outside=list(range(len(items))))
     emit = emission_matrix(profile, items)
     bonus = enter_bonus_matrix(profile, items)
+    valued = [profile.value_line(item) for item in items]
     neg = -1e18
     before, after = 0, n + 1
     leave_cost = 0.3
-    score = [neg] * (n + 2)
-    score[before] = OUTSIDE_EMISSION
+    # state k (0 = BEFORE, 1..n entries, n+1 = AFTER) with v = 0/1: index 2k + v
+    size = 2 * (n + 2)
+    score = [neg] * size
+    score[2 * before] = OUTSIDE_EMISSION
+    v0 = int(valued[0])
     for k in range(1, n + 1):
-        score[k] = (emit[0][k - 1] + bonus[0].get(k - 1, 0.0) - start_cost
-                    - min((k - 1) * skip_cost, 2.0))
-    back: list[list[int]] = [[-1] * (n + 2)]
+        score[2 * k + v0] = (emit[0][k - 1] + bonus[0].get(k - 1, 0.0) - start_cost
+                             - min((k - 1) * skip_cost, 2.0))
+    back: list[list[int]] = [[-1] * size]
     for t in range(1, len(items)):
-        new = [neg] * (n + 2)
-        ptr = [-1] * (n + 2)
-        new[before], ptr[before] = score[before] + OUTSIDE_EMISSION, before
+        new = [neg] * size
+        ptr = [-1] * size
+        new[2 * before], ptr[2 * before] = score[2 * before] + OUTSIDE_EMISSION, 2 * before
         running, running_arg = neg, -1  # max over entry states j<k of score[j] + skip*j
         row = emit[t]
         row_bonus = bonus[t]
+        v = int(valued[t])
         for k in range(1, n + 1):
-            enter = (score[before] - start_cost - min((k - 1) * skip_cost, 2.0)
+            s0, s1 = score[2 * k], score[2 * k + 1]
+            enter = (score[2 * before] - start_cost - min((k - 1) * skip_cost, 2.0)
                      + row_bonus.get(k - 1, 0.0))
-            enter_from = before
+            enter_from = 2 * before
             if running_arg > 0:
                 via = running - skip_cost * (k - 1) - start_cost + row_bonus.get(k - 1, 0.0)
                 if via > enter:
                     enter, enter_from = via, running_arg
-            if score[k] >= enter:
-                new[k], ptr[k] = score[k] + row[k - 1], k
+            if v:  # this line prints a value: every way in ends in state (k, 1)
+                options = ((s0, 2 * k), (s1 - SECOND_VALUE_COST, 2 * k + 1),
+                           (enter, enter_from))
+                best, arg = max(options, key=lambda o: o[0])
+                new[2 * k + 1], ptr[2 * k + 1] = best + row[k - 1], arg
             else:
-                new[k], ptr[k] = enter + row[k - 1], enter_from
-            if score[k] + skip_cost * k > running:
-                running, running_arg = score[k] + skip_cost * k, k
-        best_entry = max(range(1, n + 1), key=score.__getitem__)
-        if score[after] >= score[best_entry] - leave_cost:
-            new[after], ptr[after] = score[after] + OUTSIDE_EMISSION, after
+                if s0 >= enter:
+                    new[2 * k], ptr[2 * k] = s0 + row[k - 1], 2 * k
+                else:
+                    new[2 * k], ptr[2 * k] = enter + row[k - 1], enter_from
+                new[2 * k + 1], ptr[2 * k + 1] = s1 + row[k - 1], 2 * k + 1
+            for j in (2 * k, 2 * k + 1):
+                if score[j] + skip_cost * k > running:
+                    running, running_arg = score[j] + skip_cost * k, j
+        best_entry = max(range(2, 2 * n + 2), key=score.__getitem__)
+        stay = max(score[2 * after], score[2 * after + 1])
+        if stay >= score[best_entry] - leave_cost:
+            arg = 2 * after if score[2 * after] >= score[2 * after + 1] else 2 * after + 1
+            new[2 * after], ptr[2 * after] = stay + OUTSIDE_EMISSION, arg
         else:
-            new[after], ptr[after] = score[best_entry] - leave_cost + OUTSIDE_EMISSION, best_entry
+            new[2 * after], ptr[2 * after] = (score[best_entry] - leave_cost + OUTSIDE_EMISSION,
+                                              best_entry)
         back.append(ptr)
         score = new
-    state = max(range(n + 2), key=score.__getitem__)
+    state = max(range(size), key=score.__getitem__)
     total = score[state]
     path = [0] * len(items)
     for t in range(len(items) - 1, -1, -1):
-        path[t] = state
+        path[t] = state // 2
         if t:
             state = back[t][state]
     return _collect(catalog, profile, items, path, emit, total)

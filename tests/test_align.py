@@ -116,3 +116,17 @@ def test_a_code_row_takes_the_number_in_its_code_book():
                      entry.description, entry.unit, entry.codebook)
     assert text.value == "0"
     assert "value-position-uncertain" in text.reasons
+
+
+def test_two_printed_values_make_two_rows():
+    """OCR'd rows print their value on one line: a child row whose text is garbled is still
+    its own row when the next line prints a second value."""
+    pl2 = get_catalog("tn2025.pl2")
+    items = [
+        AlignItem("Ty le ho so truc tuyen mot phan % 2%", "3.2.4."),
+        AlignItem("vets si dae A tat DVCTT mdt phan (gem ho so truc Ho so 196"),
+        AlignItem("So ho so nop truc tuyen cua cac DVCTT mot phan Ho so 04"),
+        AlignItem("Ty le TTHC duoc tich hop, trien khai thanh toan truc % 100%", "3.2.5."),
+    ]
+    rows = [m.entry.row for m in align(pl2, items).matches]
+    assert rows == ["3.2.4", "3.2.4.a", "3.2.4.b", "3.2.5"]
