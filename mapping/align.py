@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from mapping.catalog import Catalog, CatalogEntry
@@ -84,6 +86,13 @@ class CatalogProfile:
         self.vocabulary = set(df)
 
         self.entry_weight = [sum(self.idf[g] for g in grams) or 1.0 for grams in self.grams]
+        # the same as a matrix: entry × trigram, the trigram's IDF where the entry has it
+        self._column = {g: i for i, g in enumerate(sorted(df))}
+        self._weights = np.zeros((n, len(self._column)))
+        for k, grams in enumerate(self.grams):
+            for g in grams:
+                self._weights[k, self._column[g]] = self.idf[g]
+        self._entry_weight = np.array(self.entry_weight)
         self.trong_do_rows = _trong_do_rows(self.entries)
         self.unit_words = {fold(w) for e in self.entries if e.unit and not e.codebook
                            for w in e.unit.split() if w.isalpha()} | {"%"}
@@ -98,23 +107,21 @@ class CatalogProfile:
         return any(_VALUE.match(tok) and fold(prev) in self.unit_words
                    for prev, tok in zip(tokens, tokens[1:], strict=False))
 
-    def desc_scores(self, text: str) -> list[float]:
+    def desc_scores(self, text: str) -> np.ndarray:
         """Per entry: how much of ``text`` the entry explains (precision), tempered by how much
         of the entry the text covers (a short line inside a long description is weaker
         evidence than a line that is the whole description)."""
         grams = trigrams(text)
         if not grams:
-            return [0.0] * len(self.entries)
-        weights = {g: self.idf.get(g, self.unknown_weight) for g in grams}
-        total = sum(weights.values())
+            return np.zeros(len(self.entries))
+        known = [self._column[g] for g in grams if g in self._column]
+        total = sum(self.idf[g] for g in grams if g in self._column) + \
+            self.unknown_weight * (len(grams) - len(known))
         size_factor = min(1.0, len(grams) / 10)
-        out = []
-        for eg, ew in zip(self.grams, self.entry_weight, strict=True):
-            shared = sum(weights[g] for g in grams & eg)
-            precision = shared / total
-            recall = min(1.0, shared / ew)
-            out.append(size_factor * precision * (0.35 + 0.65 * recall))
-        return out
+        shared = self._weights[:, known].sum(axis=1)
+        precision = shared / total
+        recall = np.minimum(1.0, shared / self._entry_weight)
+        return size_factor * precision * (0.35 + 0.65 * recall)
 
 
 def _trong_do_rows(entries: list[CatalogEntry]) -> dict[str, list[int]]:
@@ -152,26 +159,28 @@ def enter_bonus_matrix(profile: CatalogProfile, items: list[AlignItem]) -> list[
     return out
 
 
-def emission_matrix(profile: CatalogProfile, items: list[AlignItem]) -> list[list[float]]:
-    readings: list[LabelReading | None] = [read_label(i.label) if i.label else None
-                                           for i in items]
-    rows = []
+def emission_matrix(profile: CatalogProfile, items: list[AlignItem]) -> np.ndarray:
+    """Per item and entry: the evidence that the item belongs to the entry."""
     exact_rows = {e.row for e in profile.entries}
-    for item, reading in zip(items, readings, strict=True):
-        desc = profile.desc_scores(item.text)
-        line = []
-        for k, entry in enumerate(profile.entries):
-            score = DESC_WEIGHT * desc[k] - DEFAULT_IDLE_COST
-            if reading is not None:
+    folded_units = [fold(e.unit) if e.unit else None for e in profile.entries]
+    rows = np.empty((len(items), len(profile.entries)))
+    for t, item in enumerate(items):
+        line = DESC_WEIGHT * profile.desc_scores(item.text) - DEFAULT_IDLE_COST
+        if item.label:
+            reading = read_label(item.label)
+            other_row = reading.dotted in exact_rows and "." in reading.printed.strip(".")
+            for k, entry in enumerate(profile.entries):
                 lscore, _ = label_score(reading, entry.row)
                 if lscore:
-                    score += LABEL_WEIGHT * lscore
-                elif reading.dotted in exact_rows and "." in reading.printed.strip("."):
-                    score -= 0.3  # a clean label naming another row
-            if item.unit and entry.unit and fold(item.unit) == fold(entry.unit):
-                score += 0.1
-            line.append(score)
-        rows.append(line)
+                    line[k] += LABEL_WEIGHT * lscore
+                elif other_row:
+                    line[k] -= 0.3  # a clean label naming another row
+        if item.unit:
+            unit = fold(item.unit)
+            for k, entry_unit in enumerate(folded_units):
+                if entry_unit == unit:
+                    line[k] += 0.1
+        rows[t] = line
     return rows
 
 
@@ -182,74 +191,89 @@ def align(catalog: Catalog, items: list[AlignItem], profile: CatalogProfile | No
 
     Each entry state comes twice: before and after the row has passed a line that prints a
     value (``CatalogProfile.value_line``); going on over a second such line costs
-    ``SECOND_VALUE_COST``, so two printed values are read as two rows."""
+    ``SECOND_VALUE_COST``, so two printed values are read as two rows. States are BEFORE,
+    (entry k, v) for k = 1..n and v = 0/1, and AFTER; the pass runs over all entries at once.
+    """
     profile = profile or CatalogProfile(catalog)
     n = len(profile.entries)
     if not items or not n:
         return Alignment(catalog, outside=list(range(len(items))))
     emit = emission_matrix(profile, items)
-    bonus = enter_bonus_matrix(profile, items)
+    bonus = np.zeros((len(items), n))
+    for t, found in enumerate(enter_bonus_matrix(profile, items)):
+        for k, b in found.items():
+            bonus[t, k] = b
     valued = [profile.value_line(item) for item in items]
     neg = -1e18
-    before, after = 0, n + 1
+    ks = np.arange(n)  # entry k + 1 is column k
+    from_before = start_cost + np.minimum(ks * skip_cost, 2.0)
+    # back pointers: for entry states, the state code it came from
+    # (-1 BEFORE, 2j + v entry j's state, -2 AFTER); AFTER remembers its own
+    s0 = np.full(n, neg)
+    s1 = np.full(n, neg)
+    first = emit[0] + bonus[0] - from_before
+    if valued[0]:
+        s1 = first
+    else:
+        s0 = first
+    s_before, s_after = OUTSIDE_EMISSION, neg
+    back0: list[np.ndarray] = [np.full(n, -1)]
+    back1: list[np.ndarray] = [np.full(n, -1)]
+    back_after: list[int] = [-2]
     leave_cost = 0.3
-    # state k (0 = BEFORE, 1..n entries, n+1 = AFTER) with v = 0/1: index 2k + v
-    size = 2 * (n + 2)
-    score = [neg] * size
-    score[2 * before] = OUTSIDE_EMISSION
-    v0 = int(valued[0])
-    for k in range(1, n + 1):
-        score[2 * k + v0] = (emit[0][k - 1] + bonus[0].get(k - 1, 0.0) - start_cost
-                             - min((k - 1) * skip_cost, 2.0))
-    back: list[list[int]] = [[-1] * size]
+    codes0, codes1 = 2 * ks, 2 * ks + 1
     for t in range(1, len(items)):
-        new = [neg] * size
-        ptr = [-1] * size
-        new[2 * before], ptr[2 * before] = score[2 * before] + OUTSIDE_EMISSION, 2 * before
-        running, running_arg = neg, -1  # max over entry states j<k of score[j] + skip*j
+        best = np.maximum(s0, s1)
+        best_code = np.where(s1 > s0, codes1, codes0)
+        # entering entry k from an earlier entry j < k skips the k - j - 1 between
+        key = best + skip_cost * ks
+        prefix = np.maximum.accumulate(key)
+        rising = key > np.concatenate(([neg * 2], prefix[:-1]))
+        arg = np.maximum.accumulate(np.where(rising, ks, 0))
+        via = np.full(n, neg)
+        via[1:] = prefix[:-1] - skip_cost * (ks[1:] - 1) - start_cost
+        via_code = np.full(n, -1)
+        via_code[1:] = best_code[arg[:-1]]
+        enter = s_before - from_before
+        enter_code = np.full(n, -1)
+        better = via > enter
+        enter = np.where(better, via, enter) + bonus[t]
+        enter_code = np.where(better, via_code, enter_code)
         row = emit[t]
-        row_bonus = bonus[t]
-        v = int(valued[t])
-        for k in range(1, n + 1):
-            s0, s1 = score[2 * k], score[2 * k + 1]
-            enter = (score[2 * before] - start_cost - min((k - 1) * skip_cost, 2.0)
-                     + row_bonus.get(k - 1, 0.0))
-            enter_from = 2 * before
-            if running_arg > 0:
-                via = running - skip_cost * (k - 1) - start_cost + row_bonus.get(k - 1, 0.0)
-                if via > enter:
-                    enter, enter_from = via, running_arg
-            if v:  # this line prints a value: every way in ends in state (k, 1)
-                options = ((s0, 2 * k), (s1 - SECOND_VALUE_COST, 2 * k + 1),
-                           (enter, enter_from))
-                best, arg = max(options, key=lambda o: o[0])
-                new[2 * k + 1], ptr[2 * k + 1] = best + row[k - 1], arg
-            else:
-                if s0 >= enter:
-                    new[2 * k], ptr[2 * k] = s0 + row[k - 1], 2 * k
-                else:
-                    new[2 * k], ptr[2 * k] = enter + row[k - 1], enter_from
-                new[2 * k + 1], ptr[2 * k + 1] = s1 + row[k - 1], 2 * k + 1
-            for j in (2 * k, 2 * k + 1):
-                if score[j] + skip_cost * k > running:
-                    running, running_arg = score[j] + skip_cost * k, j
-        best_entry = max(range(2, 2 * n + 2), key=score.__getitem__)
-        stay = max(score[2 * after], score[2 * after + 1])
-        if stay >= score[best_entry] - leave_cost:
-            arg = 2 * after if score[2 * after] >= score[2 * after + 1] else 2 * after + 1
-            new[2 * after], ptr[2 * after] = stay + OUTSIDE_EMISSION, arg
+        if valued[t]:
+            stay1 = s1 - SECOND_VALUE_COST
+            pick = np.argmax(np.stack([s0, stay1, enter]), axis=0)
+            new1 = np.choose(pick, [s0, stay1, enter]) + row
+            ptr1 = np.choose(pick, [codes0, codes1, enter_code])
+            new0, ptr0 = np.full(n, neg), np.full(n, -1)
         else:
-            new[2 * after], ptr[2 * after] = (score[best_entry] - leave_cost + OUTSIDE_EMISSION,
-                                              best_entry)
-        back.append(ptr)
-        score = new
-    state = max(range(size), key=score.__getitem__)
-    total = score[state]
+            keep = s0 >= enter
+            new0 = np.where(keep, s0, enter) + row
+            ptr0 = np.where(keep, codes0, enter_code)
+            new1, ptr1 = s1 + row, codes1.copy()
+        top = int(np.argmax(best))
+        if s_after >= best[top] - leave_cost:
+            new_after, ptr_after = s_after + OUTSIDE_EMISSION, -2
+        else:
+            new_after, ptr_after = best[top] - leave_cost + OUTSIDE_EMISSION, int(best_code[top])
+        s_before = s_before + OUTSIDE_EMISSION
+        s0, s1, s_after = new0, new1, new_after
+        back0.append(ptr0)
+        back1.append(ptr1)
+        back_after.append(ptr_after)
+    finals = [(s_before, -1)] + [(float(s[k]), 2 * k + v) for k in range(n)
+                                  for v, s in enumerate((s0, s1))] + [(s_after, -2)]
+    total, state = max(finals, key=lambda f: f[0])  # the first of equals, as the order goes
     path = [0] * len(items)
     for t in range(len(items) - 1, -1, -1):
-        path[t] = state // 2
+        path[t] = 0 if state == -1 else n + 1 if state == -2 else state // 2 + 1
         if t:
-            state = back[t][state]
+            if state == -1:
+                state = -1
+            elif state == -2:
+                state = back_after[t]
+            else:
+                state = int((back1 if state % 2 else back0)[t][state // 2])
     return _collect(catalog, profile, items, path, emit, total)
 
 
@@ -279,6 +303,7 @@ def _collect(catalog, profile, items, path, emit, total) -> Alignment:
         prev_state = state
     for match in result.matches:
         text = " ".join(items[i].text for i in match.items)
-        match.desc_score = profile.desc_scores(text)[profile.entries.index(match.entry)]
+        match.desc_score = float(
+            profile.desc_scores(text)[profile.entries.index(match.entry)])
     return result
 
