@@ -279,7 +279,7 @@ class Piece(NamedTuple):
 
 
 def _letters(text: str) -> str:
-    return "".join(ch for ch in text if ch.isalpha())
+    return "".join(filter(str.isalpha, text))
 
 
 def _is_code(core: str) -> bool:
@@ -300,8 +300,10 @@ def _is_code(core: str) -> bool:
                for part in parts)
 
 
-def scan_line(line: str) -> list[Piece]:
-    """Cut one line into pieces; whitespace is not a piece.
+@functools.lru_cache(maxsize=8192)
+def scan_line(line: str) -> tuple[Piece, ...]:
+    """Cut one line into pieces; whitespace is not a piece (cached: the repair judges a line
+    before it reads it).
 
     >>> [(p.kind, p.text) for p in scan_line("S6: 432 /BC-SDT&TG cia UBND tinh.")]
     [('word', 'S6'), ('punct', ':'), ('number', '432'), ('code', '/BC-SDT&TG'), ('word', 'cia'), \
@@ -330,7 +332,7 @@ def scan_line(line: str) -> list[Piece]:
                                  piece.group()))
         if core_end < chunk.end():
             raw.append(Piece(PUNCT, core_end, chunk.end(), text[lead + len(core) :]))
-    return _classify_words(raw)
+    return tuple(_classify_words(raw))
 
 
 def _classify_words(pieces: list[Piece]) -> list[Piece]:
