@@ -219,6 +219,10 @@ def split_row(bodies: list[str], description: str, unit: str | None,
                 continue  # the description's own number; a number alone on a line is a cell
             if re.fullmatch(r"[9g]%", tok) and unit == "%" and not unit_parts:
                 continue  # most likely the % unit itself, misread (flagged below)
+            if tok in {"9", "g"} and unit == "%" and i + 1 < len(tokens) and NUMBER.match(
+                    tokens[i + 1]):
+                reasons.append("value-position-uncertain")  # "9 42": the % unit read as 9?
+                continue
             numeric = NUMBER.match(tok) and parse_vn_number(tok) is not None
             garbled = not numeric and i and is_unit(tokens[i - 1]) and _garbled_number(tok)
             if not (numeric or garbled):

@@ -130,3 +130,12 @@ def test_two_printed_values_make_two_rows():
     ]
     rows = [m.entry.row for m in align(pl2, items).matches]
     assert rows == ["3.2.4", "3.2.4.a", "3.2.4.b", "3.2.5"]
+
+
+def test_a_percent_unit_read_as_9_is_not_the_value():
+    entry = get_catalog("tn2025.pl2").get("tn2025.pl2/1.1")
+    text = split_row(["Ty lé hoan thanh Chuong trinh CCHC giai doan 2021 -",
+                      "9 42 Thuc hién theo Ké", "2025 < hoach s6 62/KH-UBND"],
+                     entry.description, entry.unit, entry.codebook)
+    assert text.value == "42"
+    assert "value-position-uncertain" in text.reasons
