@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-
-import numpy as np
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from mapping.catalog import Catalog, CatalogEntry
-from mapping.labels import LabelReading, label_score, read_label
+from mapping.labels import label_score, read_label
 from normalize.fold import fold
 
 DEFAULT_START_COST = 0.55
@@ -85,7 +85,8 @@ class CatalogProfile:
         self.unknown_weight = math.log(1 + n)  # a trigram no entry has: fully informative
         self.vocabulary = set(df)
 
-        self.entry_weight = [sum(self.idf[g] for g in grams) or 1.0 for grams in self.grams]
+        self.entry_weight = [math.fsum(self.idf[g] for g in grams) or 1.0
+                             for grams in self.grams]
         # the same as a matrix: entry × trigram, the trigram's IDF where the entry has it
         self._column = {g: i for i, g in enumerate(sorted(df))}
         self._weights = np.zeros((n, len(self._column)))
@@ -114,8 +115,9 @@ class CatalogProfile:
         grams = trigrams(text)
         if not grams:
             return np.zeros(len(self.entries))
-        known = [self._column[g] for g in grams if g in self._column]
-        total = sum(self.idf[g] for g in grams if g in self._column) + \
+        # sorted columns and an exact sum: the same scores whatever the order of the set
+        known = sorted(self._column[g] for g in grams if g in self._column)
+        total = math.fsum(self.idf[g] for g in grams if g in self._column) + \
             self.unknown_weight * (len(grams) - len(known))
         size_factor = min(1.0, len(grams) / 10)
         shared = self._weights[:, known].sum(axis=1)
