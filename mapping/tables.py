@@ -271,6 +271,11 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
             if prepared.period_cells is not None:
                 raw.values_by_period = _by_period(
                     alignment.catalog.periods, prepared.period_cells[match.items[0]], raw)
+            elif lines[0].as_read is not None and "\t" in lines[0].as_read:
+                printed = [clean_cell(c) for c in lines[0].as_read.split("\t")] + [""] * 5
+                raw.description_raw, raw.description_repaired = printed[1], cells[1]
+                if clean_value_cell(printed[3])[0] != value:
+                    raw.reasons.append("value-readings-differ")
         else:
             bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
             text = split_row(bodies, entry.description, entry.unit, entry.codebook,
