@@ -65,7 +65,7 @@ class BuildSettings:
     min_higher_count: int = 2  # ... 4-grams (and longer) seen twice in Wikipedia or news, or
     # once in official text (counted 3 times)
     candidate_min_count: int = 3  # a spelling is offered for restoration from this count ...
-    candidate_min_share: float = 0.002  # ... and this share of its unmarked form's count
+    candidate_min_share: float = 0.0005  # ... and this share of its unmarked form's count
 
     def min_count(self, n: int) -> int:
         """The weighted count an n-gram needs to be stored."""

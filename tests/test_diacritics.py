@@ -49,6 +49,9 @@ RESTORED = [
     ("Su dung phan mem Microsoft Office de soan thao van ban",
      "Sử dụng phần mềm Microsoft Office để soạn thảo văn bản"),
     ("Nghi quyet so 05-NQ/TU cua Ban Thuong vu TU", "Nghị quyết số 05-NQ/TU của Ban Thường vụ TU"),
+    # Bigram links alone favour ``chuyên dụng``; the trigram paths keep ``dùng`` for the last pass.
+    ("Tiep tuc thuc hien su dung duong truyen so lieu chuyen dung.",
+     "Tiếp tục thực hiện sử dụng đường truyền số liệu chuyên dùng."),
 ]
 
 # Accented official text from the unseen seeds: strip it, restore it, get it back exactly.
@@ -264,6 +267,11 @@ def test_redecoding_stretches_equals_decoding_everything(model, lattice, reopen)
         fixed, diacritics._score_table(model, fixed, order), order), fixed)
     stretches = diacritics._redecode(model, padded, choices, reopened, order)
     assert stretches == pytest.approx(whole[np.repeat(reopened, fixed.widths)])
+    # The adaptation rounds cut and score the stretches once, then change only the priors.
+    cut = diacritics._stretches(model, padded, choices, reopened, order)
+    shifted = padded._replace(priors=padded.priors - 1.5 * (padded.ids % 2))
+    assert diacritics._redecode(model, shifted, choices, reopened, order, stretches=cut) == (
+        pytest.approx(diacritics._redecode(model, shifted, choices, reopened, order)))
 
 
 def test_pair_bonus_favours_pairs_the_document_chose(model):
@@ -286,3 +294,53 @@ def test_document_priors_favour_what_the_document_chose_more_than_the_corpus(mod
     assert by_id[model.ids["đèn"]] > 0 > by_id[model.ids["đến"]]
     assert not diacritics._document_priors(lattice, counts * 0, np.exp(model.logprob[1]),
                                            1.0).any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(scores=st.lists(st.lists(st.floats(-20.0, 0.0), min_size=1, max_size=7), min_size=1,
+                       max_size=6),
+       beam=st.floats(0.0, 10.0), max_kept=st.integers(1, 6))
+def test_keep_best_keeps_the_best_within_the_beam(scores, beam, max_kept):
+    widths = np.array([len(s) for s in scores])
+    flat = diacritics.FlatLattice(np.arange(int(widths.sum())), np.zeros(int(widths.sum())),
+                                  widths)
+    kept, survivors = diacritics._keep_best(flat, np.concatenate(scores), beam, max_kept)
+    assert kept.ids.tolist() == survivors.tolist()
+    offsets = np.cumsum(widths) - widths
+    for position, values, offset in zip(_by_position(kept, kept.ids), scores, offsets,
+                                        strict=True):
+        expected = sorted(range(len(values)), key=lambda k: -values[k])
+        expected = [k for k in expected[:max_kept] if values[k] >= max(values) - beam]
+        assert [values[int(i) - offset] for i in position] == [values[k] for k in expected]
+
+
+def test_sorted_and_grouped_lookups_find_what_plain_lookups_find(model, monkeypatch):
+    rng = np.random.default_rng(0)
+    table = model.keys[3]
+    queries = np.r_[table[rng.integers(0, len(table), 500)],
+                    rng.integers(0, int(table[-1]) + 10, 500, dtype=np.uint64)]
+    plain = diacritics._lookup(table, queries)
+    monkeypatch.setattr(diacritics, "SORTED_LOOKUP_TABLE", 0)
+    monkeypatch.setattr(diacritics, "SORTED_LOOKUP_QUERIES", 0)
+    ordered = diacritics._lookup(table, queries)
+    assert (plain[0] == ordered[0]).all() and (plain[1] == ordered[1]).all()
+    assert plain[0][:500].all()
+    # Runs of one query (the contexts of a window's candidates) are looked up once each.
+    runs = diacritics._lookup(table, np.repeat(queries, 3))
+    assert (runs[0] == np.repeat(plain[0], 3)).all() and (runs[1] == np.repeat(plain[1], 3)).all()
+
+
+def test_coarse_pruning_keeps_a_subset_of_the_local_candidates(model):
+    forms = ["chuyen", "dung", "duong", "truyen", "so", "lieu", "chuyen", "dung"]
+    lattice = diacritics._padded(model, diacritics.FlatLattice.of(
+        [(list(model.candidates[f]), [0.0] * len(model.candidates[f])) for f in forms]), 4)
+    wide, wide_indices = diacritics._prune_locally(model, lattice, diacritics.LOCAL_BEAM,
+                                                   diacritics.LOCAL_MAX_KEPT)
+    kept, indices = diacritics._prune(model, lattice, 4, diacritics.DEFAULT_BEAM,
+                                      diacritics.DEFAULT_MAX_KEPT)
+    assert (kept.widths <= wide.widths).all()
+    assert (kept.widths <= diacritics.DEFAULT_MAX_KEPT).all() and (kept.widths >= 1).all()
+    for position in range(len(kept.widths)):
+        wide_ids = set(_by_position(wide, wide.ids)[position].tolist())
+        assert set(_by_position(kept, kept.ids)[position].tolist()) <= wide_ids
+    assert (lattice.ids[lattice.offsets[kept.positions] + indices] == kept.ids).all()
