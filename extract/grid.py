@@ -1,9 +1,10 @@
 """Scanned pages: clean the image, find the ruled table's grid, and put OCR words into cells.
 
 Pure functions over numpy images, in pdfplumber's style (``image_to_masks → masks_to_grid →
-words_to_cells``). Tesseract reads the whole page once (ruling lines removed, so it does not
-read them as ``|`` or ``_``); each word then lands in the grid cell holding its centre, so a
-row's cells stay together however the OCR ordered its lines.
+words_to_cells``). The text ink is separated from ruling lines and scanner specks
+(``text_ink``); the table's printed cells are found from the grid and the lines actually drawn
+(``table_regions``, so merged cells stay whole), and each is read as its own region; each word
+then lands in the grid cell holding its centre, so a row's cells stay together.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from normalize.fold import fold
 DEFAULT_MIN_LINE_FRACTION = 0.3  # a ruling line spans ≥ 30% of the table's width/height
 DEFAULT_MERGE_PX = 6  # ruling lines closer than this (pixels) are one line
 MAX_DESKEW_DEGREES = 5.0
-CELL_MARGIN = 10  # pixels cut from each side of a cell: what is left of its ruling lines
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,18 @@ def skew_angle(horizontal: np.ndarray) -> float:
     return float(np.median(angles)) if angles else 0.0
 
 
-def deskew(gray: np.ndarray) -> np.ndarray:
-    """Rotate the page so its ruling lines are level (scans are tilted up to a degree or so)."""
-    angle = skew_angle(line_masks(binarize(gray))[0])
+def deskew(gray: np.ndarray, max_side: int = 1800) -> np.ndarray:
+    """Rotate the page so its ruling lines are level (scans are tilted up to a degree or so).
+    The angle is measured on a copy at most ``max_side`` pixels wide: the lines are long, so
+    half the resolution measures them as well, at a quarter of the cost."""
+    h, w = gray.shape
+    small = gray
+    if w > max_side:
+        f = max_side / w
+        small = cv2.resize(gray, (max_side, max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    angle = skew_angle(line_masks(binarize(small))[0])
     if abs(angle) < 0.05:
         return gray
-    h, w = gray.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=255)
@@ -98,14 +104,6 @@ def find_grid(horizontal: np.ndarray, vertical: np.ndarray,
     if len(xs) < 3 or len(ys) < 3:
         return None
     return Grid(xs, ys)
-
-
-def clean_for_ocr(gray: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
-    """The page with its ruling lines painted white: Tesseract reads the text, not the grid."""
-    lines = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
-    out = gray.copy()
-    out[lines > 0] = 255
-    return out
 
 
 def words_to_cells(words: list[OcrWord], grid: Grid, page: int, scale: float
@@ -171,11 +169,27 @@ def cell_texts(words: list[OcrWord], grid: Grid) -> dict[tuple[int, int], str]:
 def value_columns(words: list[OcrWord], grid: Grid) -> list[int]:
     """Columns holding numbers: headed "Số liệu" / "Năm …" in the first rows, or where most
     filled cells read as a lone number. Never the first column (STT)."""
+    return value_cells(words, grid)[0]
+
+
+def value_cells(words: list[OcrWord], grid: Grid) -> tuple[list[int], int]:
+    """``value_columns`` and the first body row under their header (0 when no header)."""
     texts = cell_texts(words, grid)
-    headed = sorted({c for (r, c), t in texts.items()
-                     if r < 3 and c > 0 and any(h in fold(t) for h in VALUE_HEADERS)})
-    if headed:
-        return headed
+    heads = [(r, c) for (r, c), t in texts.items()
+             if r < 3 and c > 0 and _is_value_header(t)]
+    if heads:
+        return sorted({c for _, c in heads}), max(r for r, _ in heads) + 1
+    return _numeric_columns(texts, grid), 0
+
+
+def _is_value_header(text: str) -> bool:
+    """A header cell naming a value column: short ("Số liệu", "Năm 2024"), not a row whose
+    description mentions "số liệu"."""
+    folded = " ".join(fold(text).split())
+    return len(folded.split()) <= 4 and any(h in folded for h in VALUE_HEADERS)
+
+
+def _numeric_columns(texts: dict[tuple[int, int], str], grid: Grid) -> list[int]:
     out = []
     for c in range(1, len(grid.xs) - 1):
         column = [t for (r, cc), t in texts.items() if cc == c]
@@ -183,62 +197,6 @@ def value_columns(words: list[OcrWord], grid: Grid) -> list[int]:
                 column):
             out.append(c)
     return out
-
-
-def cell_montage(image: np.ndarray, grid: Grid, column: int, pad: int = 12
-                 ) -> tuple[np.ndarray, list[tuple[int, int, int]]] | None:
-    """The non-empty cells of one column stacked into one image, each trimmed to its ink and
-    padded: one OCR call reads a whole value column as short lines, with no page context to
-    pull digits towards words. Returns the image and (grid row, top, bottom) per piece."""
-    x0, x1 = grid.xs[column] + CELL_MARGIN, grid.xs[column + 1] - CELL_MARGIN
-    pieces, spans, y = [], [], 0
-    for r in range(len(grid.ys) - 1):
-        cell = image[grid.ys[r] + CELL_MARGIN: grid.ys[r + 1] - CELL_MARGIN, x0:x1]
-        ink_rows = np.flatnonzero((cell < 128).sum(axis=1) > 0)
-        if cell.size == 0 or len(ink_rows) == 0:
-            continue
-        cell = cell[max(0, ink_rows[0] - 4): ink_rows[-1] + 5]
-        block = np.full((cell.shape[0] + 2 * pad, x1 - x0), 255, np.uint8)
-        block[pad: pad + cell.shape[0], :] = cell
-        pieces.append(block)
-        spans.append((r, y, y + block.shape[0]))
-        y += block.shape[0]
-    if not pieces:
-        return None
-    return np.vstack(pieces), spans
-
-
-def montage_words(words: list[OcrWord], spans: list[tuple[int, int, int]], grid: Grid,
-                  column: int) -> list[OcrWord]:
-    """Words read from a montage, placed back in their grid cells (page coordinates)."""
-    out = []
-    for word in words:
-        cy = (word.bbox[1] + word.bbox[3]) / 2
-        for row, top, bottom in spans:
-            if top <= cy < bottom:
-                x0 = grid.xs[column] + CELL_MARGIN
-                y_mid = (grid.ys[row] + grid.ys[row + 1]) / 2
-                h = (word.bbox[3] - word.bbox[1]) / 2
-                out.append(OcrWord(word.text, (word.bbox[0] + x0, y_mid - h, word.bbox[2] + x0,
-                                               y_mid + h), word.confidence,
-                                   (10_000 + row, 0, int(word.bbox[0]))))
-                break
-    return out
-
-
-def replace_column_words(words: list[OcrWord], column_words: list[OcrWord], grid: Grid,
-                         column: int) -> list[OcrWord]:
-    """In each cell of ``column`` that the column pass read, its words replace the page
-    pass's; a cell it left empty keeps what the page pass read there."""
-    def cell(w: OcrWord) -> tuple[int, int] | None:
-        cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-        if not (grid.xs[column] <= cx <= grid.xs[column + 1]
-                and grid.ys[0] <= cy <= grid.ys[-1]):
-            return None
-        return bisect_right(grid.ys, cy) - 1, column
-
-    reread = {cell(w) for w in column_words} - {None}
-    return [w for w in words if cell(w) not in reread] + column_words
 
 
 def page_lines(words: list[OcrWord], grid: Grid | None, page: int, scale: float) -> list[Line]:
@@ -250,3 +208,106 @@ def page_lines(words: list[OcrWord], grid: Grid | None, page: int, scale: float)
     merged = sorted(rows + prose, key=lambda line: line.bbox[1] if line.bbox else 0)
     return [Line(line.text, page, n, line.bbox, line.confidence, line.cell_confidences)
             for n, line in enumerate(merged, start=1)]
+
+
+# --- cell by cell ---------------------------------------------------------------------------
+
+MIN_INK_AREA = 12  # px (300 dpi): smaller ink blobs are scanner specks, not strokes or dots
+LINE_PRESENT = 0.5  # a ruling line between two cells covers ≥ half the shared edge
+
+
+CELL_INSET = 4  # pixels inside a cell's ruling lines where its text may start
+TEXT_PAD = 10  # white pixels kept around a region's text for Tesseract
+
+
+def text_ink(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray,
+             min_area: int = MIN_INK_AREA) -> np.ndarray:
+    """The page's text ink: binarized ink without ruling lines and without specks (connected
+    blobs under ``min_area`` pixels)."""
+    lines = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((5, 5), np.uint8))
+    text = cv2.bitwise_and(ink, cv2.bitwise_not(lines))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return (keep[labels] * 255).astype(np.uint8)
+
+
+def ink_box(mask: np.ndarray, box: tuple[int, int, int, int]
+            ) -> tuple[int, int, int, int] | None:
+    """The bounding box (page pixels) of the text ink inside ``box``, or None when empty."""
+    x0, y0, x1, y1 = box
+    part = mask[max(0, y0):y1, max(0, x0):x1]
+    rows = np.flatnonzero(part.any(axis=1))
+    if len(rows) == 0:
+        return None
+    cols = np.flatnonzero(part.any(axis=0))
+    return (max(0, x0) + int(cols[0]), max(0, y0) + int(rows[0]),
+            max(0, x0) + int(cols[-1]) + 1, max(0, y0) + int(rows[-1]) + 1)
+
+
+def table_regions(grid: Grid, horizontal: np.ndarray, vertical: np.ndarray,
+                  merge: int = DEFAULT_MERGE_PX) -> list[tuple[int, int, int, int]]:
+    """The table's cells as printed: grid cells joined where no ruling line separates them
+    (merged header cells, a "Trong đó" cell spanning rows). Each is (row0, col0, row1, col1),
+    end-exclusive."""
+    n_rows, n_cols = len(grid.ys) - 1, len(grid.xs) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for r in range(n_rows):
+        y0, y1 = grid.ys[r] + merge, grid.ys[r + 1] - merge
+        for c in range(1, n_cols):
+            x = grid.xs[c]
+            band = vertical[y0:y1, max(0, x - merge): x + merge + 1]
+            if band.size == 0 or band.any(axis=1).mean() < LINE_PRESENT:
+                union(r * n_cols + c - 1, r * n_cols + c)
+    for r in range(1, n_rows):
+        y = grid.ys[r]
+        for c in range(n_cols):
+            x0, x1 = grid.xs[c] + merge, grid.xs[c + 1] - merge
+            band = horizontal[max(0, y - merge): y + merge + 1, x0:x1]
+            if band.size == 0 or band.any(axis=0).mean() < LINE_PRESENT:
+                union((r - 1) * n_cols + c, r * n_cols + c)
+    groups: dict[int, list[int]] = {}
+    for i in range(n_rows * n_cols):
+        groups.setdefault(find(i), []).append(i)
+    out = []
+    for members in groups.values():
+        rows = [i // n_cols for i in members]
+        cols = [i % n_cols for i in members]
+        out.append((min(rows), min(cols), max(rows) + 1, max(cols) + 1))
+    return sorted(out)
+
+
+def masked_page(gray: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """The page as Tesseract should see it: the grey pixels of the text ink (and a pixel
+    around, for the anti-aliased edges), white everywhere else — no ruling lines, no specks,
+    no grey paper."""
+    keep = cv2.dilate(text, np.ones((3, 3), np.uint8)) > 0
+    out = np.full_like(gray, 255)
+    out[keep] = gray[keep]
+    return out
+
+
+def text_rect(text: np.ndarray, box: tuple[int, int, int, int], pad: int = TEXT_PAD
+              ) -> tuple[int, int, int, int] | None:
+    """The ink of ``box`` with ``pad`` pixels around it (kept inside ``box``), or None."""
+    found = ink_box(text, box)
+    if found is None:
+        return None
+    return (max(box[0], found[0] - pad), max(box[1], found[1] - pad),
+            min(box[2], found[2] + pad), min(box[3], found[3] + pad))
+
+
+def region_box(grid: Grid, region: tuple[int, int, int, int], inset: int = CELL_INSET
+               ) -> tuple[int, int, int, int]:
+    r0, c0, r1, c1 = region
+    return grid.xs[c0] + inset, grid.ys[r0] + inset, grid.xs[c1] - inset, grid.ys[r1] - inset

@@ -14,7 +14,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from extract.types import Line
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in image pixels
 
 
 @dataclass(frozen=True)
@@ -26,13 +30,35 @@ class OcrWord:
 
 
 DIGITS = "0123456789.,%-"
+LABEL_DIGITS = "0123456789."  # row numbers ("3.2.1.") in a table's STT column
+
+
+def alphabet(digits: bool | str) -> str:
+    """The whitelist a ``digits`` argument asks for: True → numbers, a string → itself,
+    False → any character ("")."""
+    return DIGITS if digits is True else digits if isinstance(digits, str) else ""
+
+
+def _alphabet_tag(digits: bool | str) -> str:
+    if digits is True:
+        return ".digits"
+    if isinstance(digits, str) and digits:
+        return ".only-" + hashlib.sha256(digits.encode()).hexdigest()[:8]
+    return ""
 
 
 class OcrEngine(Protocol):
     name: str
 
-    def recognize(self, image_png: bytes, lang: str, digits: bool = False) -> list[OcrWord]:
+    def recognize(self, image_png: bytes, lang: str, digits: bool | str = False) -> list[OcrWord]:
         """Words of the image; ``digits`` restricts the alphabet to numbers (value columns)."""
+        ...
+
+    def recognize_regions(self, image: np.ndarray, rects: list[Rect], lang: str,
+                          digits: bool | str = False) -> list[list[OcrWord]]:
+        """Words of each region of one grey image (boxes in image pixels); one call per page
+        and alphabet, so an engine can set the image once and read region after region.
+        ``digits``: True for numbers, or the characters allowed (see ``alphabet``)."""
         ...
 
 
@@ -50,13 +76,13 @@ class TesseractEngine:
         self.psm = psm
 
     def recognize(self, image_png: bytes, lang: str = "vie",
-                  digits: bool = False) -> list[OcrWord]:
+                  digits: bool | str = False) -> list[OcrWord]:
         import pytesseract
         from PIL import Image
 
         config = f"--oem 1 --psm {self.psm}"
-        if digits:
-            config += f" -c tessedit_char_whitelist={DIGITS}"
+        if alphabet(digits):
+            config += f" -c tessedit_char_whitelist={alphabet(digits)}"
         try:
             data = pytesseract.image_to_data(
                 Image.open(io.BytesIO(image_png)), lang=lang, config=config,
@@ -73,6 +99,52 @@ class TesseractEngine:
                                  (data["block_num"][i], data["par_num"][i], data["line_num"][i])))
         return words
 
+    def recognize_regions(self, image: np.ndarray, rects: list[Rect], lang: str = "vie",
+                          digits: bool | str = False) -> list[list[OcrWord]]:
+        """In-process through libtesseract (``extract.tessapi``): the image is set once and each
+        region read on its own; without the library, each region goes to the command line."""
+        from extract import tessapi
+
+        if not tessapi.available():
+            return _regions_by_png(self, image, rects, lang, digits)
+        try:
+            api = tessapi.api(lang)
+            api.set_image(image)
+            out = []
+            for n, rect in enumerate(rects):
+                tsv = api.recognize(self.psm, rect, alphabet(digits))
+                out.append([OcrWord(text, box, conf, (n * 1000 + key[0], key[1], key[2]))
+                            for text, box, conf, key in tessapi.parse_tsv(tsv)])
+            return out
+        except tessapi.TessError as exc:
+            raise OcrError(f"tesseract failed: {exc}") from exc
+
+
+def _regions_by_png(engine: OcrEngine, image: np.ndarray, rects: list[Rect], lang: str,
+                    digits: bool | str) -> list[list[OcrWord]]:
+    """``recognize_regions`` for an engine that reads PNG images: each region cropped, encoded
+    and read, its boxes moved back into page pixels."""
+    import cv2
+
+    out = []
+    for n, (x0, y0, x1, y1) in enumerate(rects):
+        ok, png = cv2.imencode(".png", image[y0:y1, x0:x1])
+        words = engine.recognize(png.tobytes(), lang, digits)
+        out.append([OcrWord(w.text, (w.bbox[0] + x0, w.bbox[1] + y0, w.bbox[2] + x0,
+                                     w.bbox[3] + y0), w.confidence,
+                            (n * 1000 + w.line_key[0], w.line_key[1], w.line_key[2]))
+                    for w in words])
+    return out
+
+
+def _words_json(words: list[OcrWord]) -> list[dict]:
+    return [asdict(w) for w in words]
+
+
+def _words_from_json(rows: list[dict]) -> list[OcrWord]:
+    return [OcrWord(w["text"], tuple(w["bbox"]), w["confidence"], tuple(w["line_key"]))
+            for w in rows]
+
 
 class CachedEngine:
     """Replays results stored by image hash; records with ``inner`` when one is given."""
@@ -83,16 +155,15 @@ class CachedEngine:
         self.directory = Path(directory)
         self.inner = inner
 
-    def _path(self, image_png: bytes, lang: str, digits: bool) -> Path:
+    def _path(self, image_png: bytes, lang: str, digits: bool | str) -> Path:
         key = hashlib.sha256(image_png).hexdigest()[:24]
-        return self.directory / f"{key}.{lang}{'.digits' if digits else ''}.json"
+        return self.directory / f"{key}.{lang}{_alphabet_tag(digits)}.json"
 
     def recognize(self, image_png: bytes, lang: str = "vie",
-                  digits: bool = False) -> list[OcrWord]:
+                  digits: bool | str = False) -> list[OcrWord]:
         path = self._path(image_png, lang, digits)
         if path.exists():
-            return [OcrWord(w["text"], tuple(w["bbox"]), w["confidence"], tuple(w["line_key"]))
-                    for w in json.loads(path.read_text(encoding="utf-8"))]
+            return _words_from_json(json.loads(path.read_text(encoding="utf-8")))
         if self.inner is None:
             raise OcrError(f"no cached OCR for this page ({path.name})")
         words = self.inner.recognize(image_png, lang, digits)
@@ -100,6 +171,23 @@ class CachedEngine:
         path.write_text(json.dumps([asdict(w) for w in words], ensure_ascii=False),
                         encoding="utf-8")
         return words
+
+    def recognize_regions(self, image: np.ndarray, rects: list[Rect], lang: str = "vie",
+                          digits: bool | str = False) -> list[list[OcrWord]]:
+        """One cache entry per call: the image, its regions, language and alphabet."""
+        digest = hashlib.sha256(np.ascontiguousarray(image).tobytes())
+        digest.update(repr((image.shape, [tuple(map(int, r)) for r in rects])).encode())
+        path = self.directory / (f"{digest.hexdigest()[:24]}.{lang}"
+                                 f"{_alphabet_tag(digits)}.regions.json")
+        if path.exists():
+            return [_words_from_json(ws) for ws in json.loads(path.read_text(encoding="utf-8"))]
+        if self.inner is None:
+            raise OcrError(f"no cached OCR for this page ({path.name})")
+        regions = self.inner.recognize_regions(image, rects, lang, digits)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([_words_json(ws) for ws in regions], ensure_ascii=False),
+                        encoding="utf-8")
+        return regions
 
 
 class FailingEngine:
@@ -111,12 +199,20 @@ class FailingEngine:
         self.inner, self.fail_calls, self.calls = inner, fail_calls, 0
 
     def recognize(self, image_png: bytes, lang: str = "vie",
-                  digits: bool = False) -> list[OcrWord]:
-        if not digits:  # count pages, not the value-column passes
+                  digits: bool | str = False) -> list[OcrWord]:
+        self._count(digits)
+        return self.inner.recognize(image_png, lang, digits)
+
+    def recognize_regions(self, image: np.ndarray, rects: list[Rect], lang: str = "vie",
+                          digits: bool | str = False) -> list[list[OcrWord]]:
+        self._count(digits)
+        return self.inner.recognize_regions(image, rects, lang, digits)
+
+    def _count(self, digits: bool | str) -> None:
+        if not digits:  # count pages (one text call each), not the value-column passes
             self.calls += 1
             if self.calls in self.fail_calls:
                 raise OcrError("injected failure")
-        return self.inner.recognize(image_png, lang, digits)
 
 
 def words_to_lines(words: list[OcrWord], page: int, first_number: int,

@@ -15,22 +15,27 @@ import cv2
 import numpy as np
 
 from extract.grid import (
+    CELL_INSET,
+    Grid,
     binarize,
-    cell_montage,
-    clean_for_ocr,
     deskew,
     find_grid,
     line_masks,
-    montage_words,
+    masked_page,
     page_lines,
-    replace_column_words,
-    value_columns,
+    region_box,
+    table_regions,
+    text_ink,
+    text_rect,
+    value_cells,
 )
-from extract.ocr import OcrEngine, OcrError
+from extract.ocr import LABEL_DIGITS, OcrEngine, OcrError, OcrWord
 from extract.types import Line
 
 DEFAULT_DPI = 300
 DIGITS_LANG = "eng"  # value cells hold digits, read best without the Vietnamese word model
+DISAGREE_CONFIDENCE = 0.5  # a value the two readings of its cell disagree on: to be reviewed
+TEXT_VALUE_LETTERS = 3  # a value cell whose text reading has this many letters holds words
 MIN_TEXT_CHARS = 40  # fewer characters than this in the text layer: treat the page as a scan
 LINE_TOLERANCE = 0.5  # words whose vertical centres differ by < half a line height share a line
 
@@ -150,37 +155,186 @@ def page_image(doc, page, dpi: int) -> np.ndarray:
     if len(images) == 1 and not page.get_text("words"):
         rects = page.get_image_rects(images[0][0])
         if rects and rects[0].width >= 0.95 * page.rect.width:
-            data = doc.extract_image(images[0][0])["image"]
-            gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+            gray = _embedded_gray(doc, images[0][0])
             if gray is not None:
                 width = round(page.rect.width / 72 * dpi)
                 height = round(page.rect.height / 72 * dpi)
+                if gray.shape == (height, width):
+                    return gray
                 return cv2.resize(gray, (width, height), interpolation=cv2.INTER_CUBIC)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
 
 
+def _embedded_gray(doc, xref: int) -> np.ndarray | None:
+    """An embedded image's pixels as grey, decoded once (no re-encoding to PNG)."""
+    import pymupdf
+
+    try:
+        pix = pymupdf.Pixmap(doc, xref)
+        if pix.alpha:
+            pix = pymupdf.Pixmap(pix, 0)
+        if pix.colorspace is None or pix.colorspace.n != 1:
+            pix = pymupdf.Pixmap(pymupdf.csGRAY, pix)
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    if pix.n != 1:
+        return None
+    return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
+
+
 def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> PageResult:
-    """Deskew, find the ruled grid, OCR the page once with the grid removed, and put the
-    words into cells."""
+    """Deskew and find the ruled grid. A page with a table is read cell by cell (each printed
+    cell its own region, so text lines of neighbouring cells never merge); a page without one
+    is read whole. Either way Tesseract sees only the text ink (``masked_page``): no grey
+    paper, specks or ruling lines to misread."""
     gray = deskew(gray)
-    horizontal, vertical = line_masks(binarize(gray))
+    ink = binarize(gray)
+    horizontal, vertical = line_masks(ink)
     grid = find_grid(horizontal, vertical)
-    image = clean_for_ocr(gray, horizontal, vertical) if grid else gray
-    ok, encoded = cv2.imencode(".png", image)
-    words = engine.recognize(encoded.tobytes(), job.lang)
-    if grid is not None:
-        for column in value_columns(words, grid):
-            montage = cell_montage(image, grid, column)
-            if montage is None:
-                continue
-            ok, encoded = cv2.imencode(".png", montage[0])
-            digits = engine.recognize(encoded.tobytes(), DIGITS_LANG, digits=True)
-            words = replace_column_words(words, montage_words(digits, montage[1], grid, column),
-                                         grid, column)
+    if grid is None:
+        h, w = gray.shape
+        image = masked_page(gray, text_ink(ink, horizontal, vertical))
+        words = engine.recognize_regions(image, [(0, 0, w, h)], job.lang)[0]
+    else:
+        words = read_table_page(engine, gray, ink, horizontal, vertical, grid, job.lang)
     lines = page_lines(words, grid, job.index + 1, scale)
     conf = (sum(w.confidence for w in words) / len(words)) if words else None
     return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
+
+
+def read_table_page(engine: OcrEngine, gray: np.ndarray, ink: np.ndarray,
+                    horizontal: np.ndarray, vertical: np.ndarray, grid: Grid,
+                    lang: str = "vie") -> list[OcrWord]:
+    """Words of a page holding a ruled table. Tesseract sees the text ink only (ruling lines
+    and specks removed) and reads each printed cell, and the text above and below the table,
+    as its own region; empty cells are not read. Then the cells whose alphabet is known are
+    read again with it: value cells with digits (``_vote_value``), row numbers in the first
+    column with digits and dots."""
+    text = text_ink(ink, horizontal, vertical)
+    image = masked_page(gray, text)
+    h, w = gray.shape
+    rects: list[tuple[int, int, int, int]] = []
+    owners: list[tuple[int, int, int, int] | None] = []
+    for box in ((0, 0, w, grid.ys[0] - CELL_INSET), (0, grid.ys[-1] + CELL_INSET, w, h)):
+        rect = text_rect(text, box)
+        if rect is not None:
+            rects.append(rect)
+            owners.append(None)
+    for region in table_regions(grid, horizontal, vertical):
+        rect = text_rect(text, region_box(grid, region))
+        if rect is not None:
+            rects.append(rect)
+            owners.append(region)
+    read = [_into_first_cell(region_words, grid, region) for region_words, region in
+            zip(engine.recognize_regions(image, rects, lang), owners, strict=True)]
+    columns, first_row = value_cells([word for ws in read for word in ws], grid)
+    values = [n for n, region in enumerate(owners)
+              if region is not None and region[3] - region[1] == 1 and region[1] in columns
+              and region[0] >= first_row]
+    labels = [n for n, region in enumerate(owners)
+              if region is not None and region[1] == 0 and region[3] == 1
+              and region[0] >= first_row and _label_like(read[n])]
+    if values:
+        binary = np.where(text > 0, 0, 255).astype(np.uint8)
+        digits = engine.recognize_regions(binary, [rects[n] for n in values], DIGITS_LANG,
+                                          digits=True)
+        unsure = [k for k, n in enumerate(values)
+                  if not digits[k] or _compact(_joined(digits[k])) != _compact(_joined(read[n]))]
+        again = engine.recognize_regions(image, [rects[values[k]] for k in unsure],
+                                         DIGITS_LANG, digits=True) if unsure else []
+        third = dict(zip(unsure, again, strict=True))
+        for k, n in enumerate(values):
+            read[n] = _vote_value([digits[k], read[n], third.get(k, [])], rects[n])
+    if labels:
+        numbers = engine.recognize_regions(image, [rects[n] for n in labels], DIGITS_LANG,
+                                           digits=LABEL_DIGITS)
+        for n, number_words in zip(labels, numbers, strict=True):
+            if number_words and LABEL.match(_joined(number_words).replace(" ", "")):
+                read[n] = [_value_word(number_words)]
+    return [word for region_words in read for word in region_words]
+
+
+LABEL = re.compile(r"^\d+(?:[.,]\d+)*[.,]?$")  # "3.", "3.2.1.", misread "3,2."
+
+
+def _label_like(words: list[OcrWord]) -> bool:
+    """The text reading of a first-column cell is a row number, or nothing (a lone "6."
+    the text model dropped)."""
+    compact = _joined(words).replace(" ", "")
+    return not compact or bool(re.fullmatch(r"[\dIl|.,]*\d[\dIl|.,A-Z]*", compact))
+
+
+def _joined(words: list[OcrWord] | None) -> str:
+    """A cell's words as text: lines top down, a number wrapped over lines joined back."""
+    if not words:
+        return ""
+    return _join_wrapped("\n".join(" ".join(w.text for w in line) for line in _lines_of(words)))
+
+
+def _vote_value(readings: list[list[OcrWord]], rect: tuple[int, int, int, int]
+                ) -> list[OcrWord]:
+    """A value cell from its readings: [digits alphabet on the binary cell, text model,
+    digits alphabet on the grey cell (read only where the first two disagree: [] here)].
+    Two that agree give the value; with no majority the digits reading stands, its confidence
+    below the review threshold. A cell whose text reading is words keeps it; ink no reading
+    made anything of becomes "?" — a garbled value to review, not an empty cell."""
+    binary, text, grey = readings
+    texts = [_compact(_joined(r)) for r in readings]
+    if sum(c.isalpha() for c in texts[1]) >= TEXT_VALUE_LETTERS:
+        return text  # words, not a number: the digits alphabet would only garble them
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        if texts[i] and texts[i] == texts[j]:
+            return [_value_word(readings[j] if i == 1 else readings[i])]
+    first = binary or grey or text
+    if first:
+        return [_value_word(first, DISAGREE_CONFIDENCE)]
+    return [OcrWord("?", rect, 0.0, (0, 0, 0))]
+
+
+def _into_first_cell(words: list[OcrWord], grid: Grid,
+                     region: tuple[int, int, int, int] | None) -> list[OcrWord]:
+    """A merged cell's words, squeezed into its first (top-left) grid cell — where a text
+    layer's table puts a merged cell's text — keeping their order."""
+    if region is None or (region[2] - region[0] == 1 and region[3] - region[1] == 1):
+        return words
+    r0, c0, r1, c1 = region
+
+    def squeeze(v: float, a0: int, a1: int, b1: int) -> float:
+        return a0 + (v - a0) * (b1 - a0) / max(1, a1 - a0)
+
+    out = []
+    for w in words:
+        x0, y0, x1, y1 = w.bbox
+        out.append(OcrWord(w.text, (squeeze(x0, grid.xs[c0], grid.xs[c1], grid.xs[c0 + 1]),
+                                    squeeze(y0, grid.ys[r0], grid.ys[r1], grid.ys[r0 + 1]),
+                                    squeeze(x1, grid.xs[c0], grid.xs[c1], grid.xs[c0 + 1]),
+                                    squeeze(y1, grid.ys[r0], grid.ys[r1], grid.ys[r0 + 1])),
+                           w.confidence, w.line_key))
+    return out
+
+
+def _value_word(digit_words: list[OcrWord], cap: float = 1.0) -> OcrWord:
+    """A cell's reading as one word: its lines joined as the text layer joins a wrapped
+    number, its confidence the weakest word's (at most ``cap``)."""
+    text = _joined(digit_words)
+    confidence = min(cap, min(w.confidence for w in digit_words))
+    box = (min(w.bbox[0] for w in digit_words), min(w.bbox[1] for w in digit_words),
+           max(w.bbox[2] for w in digit_words), max(w.bbox[3] for w in digit_words))
+    return OcrWord(text, box, confidence, digit_words[0].line_key)
+
+
+def _lines_of(words: list[OcrWord]) -> list[list[OcrWord]]:
+    """Words of one cell grouped into text lines (Tesseract's own line numbers), top down."""
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    ordered = sorted(lines.values(), key=lambda ws: min(w.bbox[1] for w in ws))
+    return [sorted(ws, key=lambda w: w.bbox[0]) for ws in ordered]
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split()).strip(".,:;-_'\"`")
 
 
 def page_count(path: str, kind: str) -> int:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import shutil
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pymupdf
 import pytest
 
-from extract.ocr import CachedEngine, FailingEngine, TesseractEngine
+from bench.synth import degrade, fill_catalog, render_page, render_pdf
+from extract.ocr import CachedEngine, FailingEngine, OcrWord, TesseractEngine
+from extract.pdf import DISAGREE_CONFIDENCE, PageJob, _vote_value, read_page
+from mapping.catalog import get_catalog
 from pipelines.ingest import ingest
 from tests.conftest import SAMPLES
 from tests.test_cli_ingest import run_cli
@@ -102,3 +109,76 @@ def test_cached_engine_replays_and_failing_page_is_reported(tmp_path):
     lost = ingest([pdf], tmp_path / "d", engine=CachedEngine(cache), workers=1)
     assert lost[0].status == "error" and "no page could be read" in lost[0].message
     assert second[0].status == "ok"
+
+
+def _word(text: str, y: int, conf: float = 0.95, line: int = 1) -> OcrWord:
+    return OcrWord(text, (10, y, 60, y + 30), conf, (1, 1, line))
+
+
+def test_value_cell_vote():
+    rect = (0, 0, 100, 80)
+    agree = _vote_value([[_word("98,37", 5, 0.93)], [_word("98,37", 5, 0.6)], []], rect)
+    assert [(w.text, w.confidence) for w in agree] == [("98,37", 0.93)]
+    # the binary reading lost the comma, the text reading misread, the grey one agrees with it
+    third = _vote_value([[_word("91", 5)], [_word("9,1", 5, 0.7)], [_word("9,1", 5, 0.9)]],
+                        rect)
+    assert [(w.text, w.confidence) for w in third] == [("9,1", 0.9)]
+    split = _vote_value([[_word("77", 5)], [_word("7ï", 5)], [_word("71", 5)]], rect)
+    assert [(w.text, w.confidence) for w in split] == [("77", DISAGREE_CONFIDENCE)]
+    wrapped = [_word("44142,5", 5, line=1), _word("2", 40, line=2)]
+    assert [w.text for w in _vote_value([wrapped, [_word("44142,52", 5)], []], rect)] == [
+        "44142,52"]
+    unread = _vote_value([[], [], []], rect)
+    assert [(w.text, w.confidence, w.bbox) for w in unread] == [("?", 0.0, rect)]
+    words = [_word("Không", 5), _word("có", 5)]
+    assert _vote_value([[_word("0", 5)], words, [_word("0", 5)]], rect) == words
+
+
+@pytest.mark.slow
+def test_in_process_tesseract_reads_regions_as_the_command_line_does(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=120)
+    page.insert_font(fontname="dv", fontfile=FONT)
+    page.insert_text((20, 40), "Tổng số hồ sơ", fontname="dv", fontsize=12)
+    page.insert_text((200, 40), "16.807", fontname="dv", fontsize=12)
+    page.insert_text((20, 90), "Tỷ lệ văn bản", fontname="dv", fontsize=12)
+    page.insert_text((200, 90), "98,37", fontname="dv", fontsize=12)
+    pix = page.get_pixmap(dpi=300, colorspace=pymupdf.csGRAY)
+    image = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
+    engine = TesseractEngine()
+    left, right = (0, 0, 700, pix.height), (780, 0, pix.width, pix.height)
+    text, numbers = engine.recognize_regions(image, [left, right], "vie")
+    assert " ".join(w.text for w in text) == "Tổng số hồ sơ Tỷ lệ văn bản"
+    assert [w.text for w in numbers] == ["16.807", "98,37"]
+    assert all(w.bbox[0] >= 780 for w in numbers)  # boxes in page pixels
+    assert [w.text for w in engine.recognize_regions(image, [right], "eng", digits=True)[0]] \
+        == ["16.807", "98,37"]
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(image[:, 780:]))
+    assert [w.text for w in engine.recognize(png.tobytes(), "vie")] == ["16.807", "98,37"]
+
+
+@pytest.mark.slow
+def test_degraded_scan_of_a_filled_table_gives_its_printed_cells(tmp_path):
+    """A table page of a generated report, scanned at 200 dpi with tilt, blur, noise, specks
+    and JPEG (``bench.synth.degrade``), read as a scanned PDF: every value and row number
+    as the born-digital text layer prints it."""
+    catalog = get_catalog("tn2025.pl1")
+    born = tmp_path / "born.pdf"
+    render_pdf(fill_catalog(catalog, random.Random(11)), catalog, born)
+    scan = tmp_path / "scan.pdf"
+    with pymupdf.open(born) as src, pymupdf.open() as out:
+        image = degrade(render_page(src[1], 200), random.Random(12))
+        ok, png = cv2.imencode(".png", image)
+        out.new_page(width=src[1].rect.width, height=src[1].rect.height).insert_image(
+            src[1].rect, stream=png.tobytes())
+        out.save(scan)
+    printed = [line.text.split("\t") for line in
+               read_page(PageJob(str(born), 1, "pdf"), TesseractEngine()).lines
+               if "\t" in line.text]
+    result = read_page(PageJob(str(scan), 0, "pdf"), TesseractEngine())
+    assert result.mode == "ocr"
+    read = [line.text.split("\t") for line in result.lines if "\t" in line.text]
+    values = [(r[0], r[3]) for r in printed if len(r) == 5 and re.match(r"\d", r[3])]
+    assert len(values) >= 10
+    got = {(r[0], r[3]) for r in read if len(r) == 5}
+    assert [v for v in values if v not in got] == []
