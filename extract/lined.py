@@ -283,6 +283,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             value = ""  # a garbled value: stop looking for one on later lines
     if value == "":
         value = None
+    if value is not None and unit_words and not unit_parts:
+        reasons.append("value-without-unit")  # no unit cell seen: is the number the value?
     if value is None and unit == "%" and any(re.fullmatch(r"[9g]%", t) for t in note_parts):
         reasons.append("value-ambiguous")  # "9%": the % unit misread, or a value of 9 %?
     elif value is None and note_parts and "value-garbled" not in reasons and all(

@@ -28,7 +28,7 @@ HARD_REASONS = {
     "value-from-arithmetic", "no-catalog-match", "rate-out-of-range",
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
     "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
-    "value-readings-differ", "value-not-found",
+    "value-readings-differ", "value-not-found", "value-without-unit",
 }
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
 OCR_VALUE_CONFIDENCE = 0.8  # Tesseract's word confidence for a value cell: below it, review

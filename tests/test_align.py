@@ -139,3 +139,14 @@ def test_a_percent_unit_read_as_9_is_not_the_value():
                      entry.description, entry.unit, entry.codebook)
     assert text.value == "42"
     assert "value-position-uncertain" in text.reasons
+
+
+def test_a_number_without_its_unit_cell_is_in_doubt():
+    """``tuyén) 9`` under a row whose unit "Người" OCR lost: the 9 may be anything."""
+    entry = get_catalog("tn2025.pl1").get("tn2025.pl1/5.2.1")
+    text = split_row(["So cong chic dugc tuyén dung (thi tuyén, xét Nauvi", "tuyén) 9"],
+                     entry.description, entry.unit, entry.codebook)
+    assert text.value == "9" and "value-without-unit" in text.reasons
+    clean = split_row(["Số công chức được tuyển dụng (thi tuyển, xét tuyển) Người 9"],
+                      entry.description, entry.unit, entry.codebook)
+    assert clean.value == "9" and "value-without-unit" not in clean.reasons
