@@ -55,6 +55,8 @@ DEFAULT_CONTEXT_SWITCH_COST = 0.05
 DEFAULT_CONTEXT_ROUNDS = 4
 #: A line is read as VIQR on its own when this share of its words carry VIQR marks.
 DEFAULT_VIQR_MIN_SHARE = 0.3
+#: Share of words that end a sentence: the odds that an unescaped VIQR "." is a full stop.
+SENTENCE_END_SHARE = 1 / 16
 
 SLOPPY_1252 = "sloppy-windows-1252"
 TONE_MARKS = "\u0301\u0300\u0309\u0303\u0323"
@@ -215,6 +217,7 @@ def _viqr() -> _Viqr:
 
 _VIQR_VOWELS = "aeiouyAEIOUY"
 _VIQR_PUNCTUATION = ".?'"  # tone marks that are also punctuation
+_VIQR_ESCAPE = re.compile(r"\\[(^+'`?~.\\]")
 _LIST_MARKS = frozenset("AEIOUY")  # "I." "A." head a list, they are not "Ị" "Ạ" ("Y'" is Ý)
 
 
@@ -585,10 +588,15 @@ def _uppercase_in_context(decoded: str, lost: set[int]) -> list[int]:
 # --- VIQR -----------------------------------------------------------------------------------
 
 
-def _viqr_chunk(chunk: str) -> tuple[str, dict[str, int]]:
+def _viqr_chunk(
+    chunk: str, lenient: bool = False, escaped: bool = True
+) -> tuple[str, dict[str, int]]:
     """Read one whitespace-delimited chunk; returns the text and how many words of each kind.
 
-    The kinds (see :func:`_viqr_word`) are the evidence the line detector weighs.
+    The kinds (see :func:`_viqr_word`) are the evidence the line detector weighs. A mark belongs
+    to a word only where it can mark the vowel before it (``"ng.Pha^`n"`` is two words, and so
+    is ``"APU(Do`ng"``). ``lenient`` reads foreign words too, and ``escaped`` says the text
+    escapes its literal marks (see :func:`_viqr_word`).
     """
     viqr = _viqr()
     out: list[str] = []
@@ -602,18 +610,32 @@ def _viqr_chunk(chunk: str) -> tuple[str, dict[str, int]]:
         j = i
         while j < n and (
             chunk[j].isalpha()
-            or (chunk[j] in viqr.marks and j > i)
+            or (j > i and _viqr_marks_vowel(chunk, j))
             or (chunk[j] == viqr.escape and chunk[j + 1 : j + 2] in (*viqr.marks, "\\", "d", "D"))
         ):
             j += 2 if chunk[j] == viqr.escape else 1
-        text, kind = _viqr_word(chunk[i:j], glued=_glued(chunk, i, j))
+        text, kind = _viqr_word(chunk[i:j], _glued(chunk, i, j), lenient, escaped)
         out.append(text)
         kinds[kind] += 1
         i = j
     return "".join(out), kinds
 
 
-def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
+def _viqr_marks_vowel(chunk: str, j: int) -> bool:
+    """Is ``chunk[j]`` a VIQR mark that can sit where it is: a tone or a fitting shape mark
+    right after a vowel, or a tone after a vowel and its shape mark (``a^```)?"""
+    viqr = _viqr()
+    mark, before = chunk[j], chunk[j - 1]
+    if mark in viqr.tone:
+        return before in _VIQR_VOWELS or (
+            before in viqr.shape and j > 1 and chunk[j - 2] in viqr.shape_bases[before]
+        )
+    return mark in viqr.shape and before in viqr.shape_bases[mark]
+
+
+def _viqr_word(
+    word: str, glued: bool, lenient: bool = False, escaped: bool = True
+) -> tuple[str, str]:
     """Read one word of letters, marks and escapes; returns (text, kind).
 
     kind: "none" (unchanged); "escape" (only a word-final escape removed); "strong" (a syllable
@@ -622,9 +644,20 @@ def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
     ``QĐ``, a lone ``dd``, a shape mark on a misspelt syllable); "invalid" (left unchanged: the
     reading is not Vietnamese, or the word is stuck to digits like ``a^2``; a syllable before a
     footnote number, ``cuo^.c1``, is still read).
+
+    ``lenient`` (a line already read as VIQR): a word that is no syllable is read all the same
+    when a mark sits inside it (``Alge'rie`` -> ``Algérie``, ``Se'ne'gal`` -> ``Sénégal``,
+    ``hyddro^`` -> ``hyđrô``), as VIQR text writes foreign names with the same marks -- but not
+    an acronym, a possessive (``America's``) or a name such as ``O'Neill``.
+
+    ``escaped``: the text escapes its literal marks, so a word-final ``.`` is a tone wherever
+    the toned syllable exists. Otherwise it is a tone only where the toned syllable is likelier
+    than the bare one ending a sentence (``Phu.`` is ``Phụ``, but ``co^ng ty.`` is ``công ty.``).
     """
     viqr = _viqr()
     acronym = _letters(word).isupper() and len(_letters(word)) > 1
+    lenient = lenient and _lenient_viqr_word(word)
+    inner_d_bar = lenient and any(_viqr_marks_vowel(word, k) for k in range(1, len(word)))
     out: list[str] = []
     has_tone = has_shape = unambiguous = False
     final_tone: tuple[int, str, str] | None = None  # (index in out, untoned letter, mark)
@@ -635,7 +668,7 @@ def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
             out.append(word[i + 1])
             i += 2
             continue
-        if word[i : i + 2] in viqr.d_bar and (i == 0 or acronym):
+        if word[i : i + 2] in viqr.d_bar and (i == 0 or acronym or inner_d_bar):
             out.append(viqr.d_bar[word[i : i + 2]])
             unambiguous = unambiguous or i == 0
             i += 2
@@ -645,7 +678,7 @@ def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
         while c in _VIQR_VOWELS and j < n and j <= i + 2:
             if not shape and word[j] in viqr.shape and c in viqr.shape_bases[word[j]]:
                 shape = word[j]
-            elif not tone and not has_tone and word[j] in viqr.tone:
+            elif not tone and (not has_tone or lenient) and word[j] in viqr.tone:
                 tone = word[j]
             else:
                 break
@@ -659,7 +692,7 @@ def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
         out.append(compose_nfc(base + viqr.tone.get(tone, "")))
         has_tone = has_tone or bool(tone)
         has_shape = has_shape or bool(shape)
-        if shape or j < n:
+        if shape or j < n or tone not in _VIQR_PUNCTUATION:  # "va`" is no punctuation
             unambiguous = True
         elif tone in _VIQR_PUNCTUATION:  # a word-final "." "?" "'" may be punctuation
             final_tone = (len(out) - 1, base, tone)
@@ -667,7 +700,12 @@ def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
     if final_tone is not None:
         index, base, tone = final_tone
         list_mark = tone == "." and _letters(word) in _LIST_MARKS
-        if list_mark or _letters("".join(out)).lower() not in _inventory()[1]:
+        toned = _letters("".join(out))
+        if (
+            list_mark
+            or toned.lower() not in _inventory()[1]
+            or (tone == "." and not escaped and not _toned_likelier(toned, _letters(word)))
+        ):
             out[index] = base + tone
     text = "".join(out)
     letters = _letters(text)
@@ -680,14 +718,36 @@ def _viqr_word(word: str, glued: bool) -> tuple[str, str]:
     if syllable_key(letters) is None:
         if (
             len(letters) == 1
-            or (acronym and letters.isupper())
+            or (acronym and letters.isupper() and not has_tone)
             or (has_shape and _VIETNAMESE_LETTERS.match(letters))
+            or (lenient and unambiguous and not glued)
         ):
             return text, "weak"
         return word, "invalid"
     if unambiguous and not glued and is_vietnamese_syllable(letters):
         return text, "strong"
     return text, "weak"
+
+
+def _lenient_viqr_word(word: str) -> bool:
+    """May a foreign word be read as VIQR? Not an acronym (``B.I.G``), nor a word with a
+    capital after a mark (``O'Day``) or a possessive ``'s`` (``Molly's``)."""
+    letters = _letters(word)
+    return (
+        len(letters) >= 3
+        and not letters.isupper()
+        and not _bad_case(letters)
+        and not re.search(r"'s\Z", word)
+    )
+
+
+def _toned_likelier(toned: str, bare: str) -> bool:
+    """Is ``toned`` likelier than ``bare`` followed by a full stop? (corpus counts, and
+    :data:`SENTENCE_END_SHARE` of words end a sentence)"""
+    counts = _inventory()[0]
+    toned_count = counts.get(syllable_key(toned) or "", 0)
+    bare_count = counts.get(syllable_key(bare) or "", 0)
+    return toned_count * (1.0 - SENTENCE_END_SHARE) >= bare_count * SENTENCE_END_SHARE
 
 
 # --- where to apply the fixes ---------------------------------------------------------------
@@ -835,34 +895,112 @@ def _dominant(runs: list[_Run]) -> int:
     return max(cover, key=lambda state: cover[state]) if cover else 0
 
 
-def _viqr_line(line: str, in_context: bool) -> tuple[str, float] | None:
+def _viqr_line(
+    line: str, in_context: bool, escaped: bool = False
+) -> tuple[str, float] | None:
     """The VIQR reading of a line and its evidence, when the line reads as VIQR.
 
     On its own a line needs strong words or final escapes in :data:`DEFAULT_VIQR_MIN_SHARE` of
     its ASCII words (or in three of them and a tenth); next to a VIQR line, any word that reads
-    as Vietnamese will do.
+    as Vietnamese will do. Where the reading applies, foreign words with marks inside are read
+    too (``lenient``). ``escaped``: the document escapes its literal marks, which settles a
+    word-final ``.`` (:func:`_viqr_word`); so does an escape in the stretch itself.
+
+    A line with Unicode letters is read only in its VIQR phrases (:func:`_viqr_phrases`): the
+    Vietnamese around a VIQR phrase is not VIQR and its full stops are not escaped.
     """
-    evidence = weak = words = 0
-    pieces = []
-    for m in _CHUNK.finditer(line):
-        text, kinds = _viqr_chunk(m.group())
-        pieces.append((m.start(), m.end(), text))
-        evidence += kinds["strong"] + kinds["escape"]
-        weak += kinds["weak"]
-        words += m.group().isascii() and bool(re.search(r"[A-Za-z]", m.group()))
+    chunks = list(_CHUNK.finditer(line))
+    stretches = _ascii_stretches(chunks)
+    unicode_line = _has_unicode_letters(line)
+    flags = [escaped and not unicode_line] * len(chunks)
+    for first, stop in stretches:
+        if any(_VIQR_ESCAPE.search(m.group()) for m in chunks[first:stop]):
+            flags[first:stop] = [True] * (stop - first)
+    strict = [_viqr_chunk(m.group(), False, esc) for m, esc in zip(chunks, flags, strict=True)]
+    read = [kinds for _, kinds in strict]
+    evidence, passed = _viqr_evidence(chunks, read, in_context)
+    if passed and not unicode_line:
+        spans = stretches
+    elif in_context or not unicode_line:
+        return None
+    else:
+        if passed:  # mostly VIQR: its foreign words count as read
+            read = [
+                _viqr_chunk(m.group(), True, esc)[1] for m, esc in zip(chunks, flags, strict=True)
+            ]
+        spans, evidence = [], 0
+        for first, stop in stretches:
+            for start, end, found in _viqr_phrases(read[first:stop]):
+                spans.append((first + start, first + end))
+                evidence += found
+        if not spans:
+            return None
+    out, last = [], 0
+    for first, stop in spans:
+        for index in range(first, stop):
+            m, (text, kinds) = chunks[index], strict[index]
+            if kinds["weak"] or kinds["invalid"]:  # where the lenient reading may differ
+                text = _viqr_chunk(m.group(), True, flags[index])[0]
+            out.append(line[last : m.start()] + text)
+            last = m.end()
+    out.append(line[last:])
+    return "".join(out), evidence
+
+
+def _viqr_evidence(
+    chunks: list[re.Match[str]], read: list[dict[str, int]], in_context: bool
+) -> tuple[int, bool]:
+    """The line rule of :func:`_viqr_line`: (evidence, whether the line reads as VIQR)."""
+    evidence = sum(kinds["strong"] + kinds["escape"] for kinds in read)
+    weak = sum(kinds["weak"] for kinds in read)
+    words = sum(m.group().isascii() and bool(re.search(r"[A-Za-z]", m.group())) for m in chunks)
     if in_context:
         evidence += weak
     share = evidence / max(words, 1)
-    if evidence == 0 or (
-        not in_context and share < DEFAULT_VIQR_MIN_SHARE and (evidence < 3 or share < 0.1)
-    ):
-        return None
-    out, last = [], 0
-    for start, end, text in pieces:
-        out.append(line[last:start] + text)
-        last = end
-    out.append(line[last:])
-    return "".join(out), evidence
+    passed = evidence > 0 and (
+        in_context or share >= DEFAULT_VIQR_MIN_SHARE or (evidence >= 3 and share >= 0.1)
+    )
+    return evidence, passed
+
+
+def _ascii_stretches(chunks: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """Index ranges of the runs of chunks without non-ASCII letters."""
+    spans: list[tuple[int, int]] = []
+    start = None
+    for index, m in enumerate([*chunks, None]):
+        foreign = m is None or any(c.isalpha() and not c.isascii() for c in m.group())
+        if foreign and start is not None:
+            spans.append((start, index))
+            start = None
+        elif not foreign and start is None:
+            start = index
+    return spans
+
+
+def _viqr_phrases(read: list[dict[str, int]]) -> list[tuple[int, int, float]]:
+    """VIQR phrases in a stretch of ASCII chunks: (first, stop, evidence) for each.
+
+    Each chunk scores 1 per strong word or escape, 0.5 per weak word, -1 per invalid word and
+    -0.25 when it reads as nothing; a phrase is a run of chunks scoring at least 1 with a strong
+    word or two weak ones in it (Kadane's scan: a run ends where its score drops below 0).
+    """
+    phrases: list[tuple[int, int, float]] = []
+    start, total, best, best_end, strong, weak = 0, 0.0, 0.0, 0, 0, 0
+    best_strong = best_weak = 0
+    for index, kinds in enumerate([*read, None]):
+        if kinds is not None:
+            found = kinds["strong"] + kinds["escape"]
+            changed = found + kinds["weak"] + kinds["invalid"]
+            total += found + 0.5 * kinds["weak"] - kinds["invalid"] - (0.0 if changed else 0.25)
+            strong += found
+            weak += kinds["weak"]
+            if total > best:
+                best, best_end, best_strong, best_weak = total, index + 1, strong, weak
+        if kinds is None or total < 0:
+            if best >= 1.0 and (best_strong or best_weak >= 2):
+                phrases.append((start, best_end, best))
+            start, total, best, strong, weak = index + 1, 0.0, 0.0, 0, 0
+    return phrases
 
 
 def _confidence(gain: float) -> float:
@@ -982,8 +1120,13 @@ def _repair_legacy_runs(lines: list[_Line]) -> None:
 
 def _repair_viqr(lines: list[_Line]) -> None:
     hinted = [bool(_VIQR_HINT.search(line.text)) for line in lines]
+    escaped = any(
+        _VIQR_ESCAPE.search(line.text) and not _has_unicode_letters(line.text)
+        for line, hint in zip(lines, hinted, strict=True)
+        if hint
+    )
     found = [
-        _viqr_line(line.text, False) if hint else None
+        _viqr_line(line.text, False, escaped) if hint else None
         for line, hint in zip(lines, hinted, strict=True)
     ]
     neighbours = _neighbours(lines)
@@ -996,7 +1139,7 @@ def _repair_viqr(lines: list[_Line]) -> None:
                 and not _has_unicode_letters(lines[i].text)
                 and any(found[j] is not None for j in around)
             ):
-                found[i] = _viqr_line(lines[i].text, True)
+                found[i] = _viqr_line(lines[i].text, True, escaped)
                 relabelled = relabelled or found[i] is not None
         if not relabelled:
             break
