@@ -16,7 +16,11 @@ Pure steps, one seed each::
 CLI: ``python -m bench.synth --catalog tn2025.pl1 --seed 7 --out DIR`` writes
 ``DIR/<name>.pdf``, ``DIR/<name>.ocr.txt`` and ``DIR/<name>.expected.jsonl``.
 
-Only catalogs with one value column (not the per-year ``dc.*`` tables) are supported.
+Per-year appendices (catalogs with several periods, seed 003's ``dc.pl1`` … ``dc.pl8``) are
+filled per period (``fill_periods``) and printed as the outline's template prints them: STT |
+Chỉ tiêu | one column a period under "Các cơ quan, UBND các xã, thị trấn" (``Năm 2021`` …
+``Năm 2025 (tính đến 31/3)``); their truth is one record per indicator and period
+(``expected_period_records``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import pytesseract
 from PIL import Image
 
 from mapping.catalog import Catalog, get_catalog
+from normalize.encodings import encode_legacy
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {  # family → (regular, bold, italic)
@@ -112,6 +117,8 @@ class FilledRow:
     value: float | int | None
     value_raw: str | None
     note: str | None
+    # per-year tables: (period, value, printed value) for each of the catalog's periods
+    periods: tuple[tuple[str, float | int | None, str | None], ...] = ()
 
     @property
     def sub_row(self) -> bool:
@@ -243,6 +250,44 @@ def fill_catalog(catalog: Catalog, rng: random.Random) -> list[FilledRow]:
     return rows
 
 
+PERIOD_EMPTY_ROW_SHARE = 0.12  # per-year rows left wholly empty
+PERIOD_EMPTY_CELL_SHARE = 0.15  # and single period cells left empty in the others
+
+
+def fill_periods(catalog: Catalog, rng: random.Random) -> list[FilledRow]:
+    """A per-year appendix filled: for each of the catalog's periods its own consistent values
+    (as ``fill_catalog``: rates are their numerator over denominator, parts never exceed their
+    total). About 12% of value rows are left empty in every period and 15% of the other cells
+    are empty. Per-year tables have no note column."""
+    periods = list(catalog.periods)
+    per_period = [_true_values(catalog, rng) for _ in periods]
+    rows: list[FilledRow] = []
+    for entry in catalog.entries:
+        blank = entry.kind != "section" and rng.random() < PERIOD_EMPTY_ROW_SHARE
+        cells = []
+        for period, values in zip(periods, per_period, strict=True):
+            value = values.get(entry.id)
+            if value is not None and (blank or rng.random() < PERIOD_EMPTY_CELL_SHARE):
+                value = None
+            raw = format_vn(value, entry.kind, rng) if value is not None else None
+            cells.append((period, value, raw))
+        rows.append(FilledRow(
+            indicator_id=entry.id, row=entry.row, label=entry.label,
+            description=entry.description, unit=entry.unit, kind=entry.kind, value=None,
+            value_raw=None, note=None, periods=tuple(cells)))
+    return rows
+
+
+def expected_period_records(rows: list[FilledRow]) -> list[dict]:
+    """Ground truth of a per-year table: one record per indicator and period (sections too,
+    their cells empty), with ``period`` as the records give it (``2021`` … ``2025-03-31``)."""
+    return [{
+        "indicator_id": r.indicator_id, "period": period, "line": None,
+        "row_label_raw": r.label, "unit_raw": r.unit, "value": value, "value_raw": raw,
+        "note": None, "value_status": "printed" if raw is not None else "empty",
+    } for r in rows for period, value, raw in r.periods]
+
+
 def expected_records(rows: list[FilledRow]) -> list[dict]:
     """Ground truth in the format of ``data/samples/expected/*.records.jsonl``. ``line`` is None:
     where a row lands in the OCR text is not known."""
@@ -334,8 +379,10 @@ class _Block:
 class _Writer:
     """Places text and rules on pages of one document, with the embedded fonts."""
 
-    def __init__(self, doc: pymupdf.Document, fonts: _Fonts, layout: Layout) -> None:
+    def __init__(self, doc: pymupdf.Document, fonts: _Fonts, layout: Layout,
+                 text_encoding: str | None = None) -> None:
         self.doc, self.fonts, self.layout = doc, fonts, layout
+        self.text_encoding = text_encoding
         self.page: pymupdf.Page | None = None
         self.y = layout.top
         self.pages = 0
@@ -367,6 +414,12 @@ class _Writer:
         assert self.page is not None
         size = size or self.layout.font_size
         name, font = self.font(bold, italic)
+        if self.text_encoding:  # a legacy font's text layer: the look-alike characters,
+            wide = font.text_length(text, fontsize=size)  # as wide as the letters they stand
+            text = encode_legacy(text, self.text_encoding)  # for (a .VnTime glyph is)
+            drawn = font.text_length(text, fontsize=size)
+            if drawn > wide > 0:
+                size *= wide / drawn
         if align == "center":
             x += (width - font.text_length(text, fontsize=size)) / 2
         self.page.insert_text((x, top + font.ascender * size), text, fontname=name,
@@ -407,23 +460,29 @@ def _column_x(layout: Layout) -> list[float]:
     return xs
 
 
-def _row_cells(row: FilledRow, layout: Layout, fonts: _Fonts) -> list[_Cell]:
+def _row_cells(row: FilledRow, layout: Layout, fonts: _Fonts,
+               per_year: bool = False) -> list[_Cell]:
     size = layout.font_size
     bold = row.kind == "section" and "." not in row.row
     font = fonts.bold if bold else fonts.regular
     widths = [w - 2 * layout.pad_x for w in layout.columns]
-    texts = (row.description, row.unit or "", row.value_raw or "", row.note or "")
-    aligns = ("left", "center", "center", "left")
+    if per_year:
+        texts = (row.description, *(raw or "" for _, _, raw in row.periods))
+        aligns = ("left", *("center",) * len(row.periods))
+    else:
+        texts = (row.description, row.unit or "", row.value_raw or "", row.note or "")
+        aligns = ("left", "center", "center", "left")
     return [_Cell(wrap(text, widths[i + 1], font if i == 0 else fonts.regular, size), align,
                   bold and i == 0) for i, (text, align) in enumerate(zip(texts, aligns,
                                                                            strict=True))]
 
 
-def _blocks(rows: list[FilledRow], layout: Layout, fonts: _Fonts) -> list[_Block]:
+def _blocks(rows: list[FilledRow], layout: Layout, fonts: _Fonts,
+            per_year: bool = False) -> list[_Block]:
     stt_width = layout.columns[0] - 2 * layout.pad_x
     blocks: list[_Block] = []
     for row in rows:
-        cells = _row_cells(row, layout, fonts)
+        cells = _row_cells(row, layout, fonts, per_year)
         height = max(1, *(len(c.lines) for c in cells)) * layout.line_height + 2 * layout.pad_y
         if row.sub_row and blocks and blocks[-1].group == row.parent_row:
             blocks[-1].rows.append(cells)
@@ -454,6 +513,61 @@ def _header(writer: _Writer, xs: list[float]) -> None:
         writer.cell(_Cell(lines, "center", True), xs[start], width, y0, y1 - y0)
     writer.rules(rects)
     writer.y = top + 2 * h
+
+
+GROUP_HEADER = "Các cơ quan, UBND các xã, thị trấn"  # over the period columns (seed 003)
+DESCRIPTION_HEADERS = {"dc.pl2": "Nhiệm vụ/tiêu chí", "dc.pl4": "Chỉ tiêu thống kê"}
+
+
+def period_header(period: str) -> str:
+    """A period as the outline's header prints it: ``Năm 2021``, ``Năm 2025 (tính đến
+    31/3)``."""
+    match = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)", period)
+    if match:
+        year, month, day = match.groups()
+        return f"Năm {year} (tính đến {int(day)}/{int(month)})"
+    return f"Năm {period}"
+
+
+def period_layout(periods: int, layout: Layout | None = None) -> Layout:
+    """Columns of a per-year table: STT, the description, then one column a period, filling
+    the page's width."""
+    base = layout or Layout()
+    width = base.page_width - base.left - base.right
+    stt, each = 36.0, (48.0 if periods >= 6 else 52.0)
+    return Layout(page_width=base.page_width, page_height=base.page_height, left=base.left,
+                  right=base.right, top=base.top, bottom=base.bottom, font_size=base.font_size,
+                  leading=base.leading, pad_x=base.pad_x, pad_y=base.pad_y,
+                  columns=(stt, round(width - stt - each * periods, 2), *(each,) * periods))
+
+
+def _period_header(writer: _Writer, xs: list[float], catalog: Catalog) -> None:
+    """The per-year header as seed 003 prints it: STT | Chỉ tiêu | "Các cơ quan, UBND các xã,
+    thị trấn" over the period columns, and under it Năm 2021 | … | Năm 2025 (tính đến 31/3)."""
+    layout = writer.layout
+    _, bold = writer.font(bold=True)
+    n = len(catalog.periods)
+
+    def lines(text: str, start: int, end: int) -> list[str]:
+        return wrap(text, xs[end] - xs[start] - 2 * layout.pad_x, bold, layout.font_size)
+
+    group = lines(GROUP_HEADER, 2, 2 + n)
+    heads = [lines(period_header(p), 2 + i, 3 + i) for i, p in enumerate(catalog.periods)]
+    h1 = len(group) * layout.line_height + 2 * layout.pad_y
+    h2 = max(len(h) for h in heads) * layout.line_height + 2 * layout.pad_y
+    top = writer.y
+    cells = [(0, 1, top, top + h1 + h2, lines("STT", 0, 1)),
+             (1, 2, top, top + h1 + h2,
+              lines(DESCRIPTION_HEADERS.get(catalog.id, "Chỉ tiêu"), 1, 2)),
+             (2, 2 + n, top, top + h1, group)]
+    cells += [(2 + i, 3 + i, top + h1, top + h1 + h2, head) for i, head in enumerate(heads)]
+    rects = []
+    for start, end, y0, y1, text_lines in cells:
+        rects.append(pymupdf.Rect(xs[start], y0, xs[end], y1))
+        writer.cell(_Cell(text_lines, "center", True), xs[start], xs[end] - xs[start], y0,
+                    y1 - y0)
+    writer.rules(rects)
+    writer.y = top + h1 + h2
 
 
 def _appendix_heading(catalog: Catalog) -> tuple[str, str]:
@@ -496,18 +610,28 @@ def _prose(writer: _Writer, organisation: str, rng: random.Random) -> None:
 def render_pdf(rows: list[FilledRow], catalog: Catalog, path: str | Path, *,
                title: str | None = None, rng: random.Random | None = None,
                organisation: str | None = None, font: str = "sans", prose: bool = True,
-               layout: Layout | None = None) -> int:
+               layout: Layout | None = None, repeat_header: bool = True,
+               text_encoding: str | None = None) -> int:
     """Write a born-digital A4 PDF: a short report (``prose``), then on a new page the heading
     "PHỤ LỤC SỐ I", the ``title`` and a ruled table STT | Các chỉ tiêu | Đơn vị tính | Số liệu |
-    Ghi chú whose cells wrap and are vertically centred; the header repeats on each page and a
-    "Trong đó" group shares one merged STT cell. Returns the number of pages."""
+    Ghi chú whose cells wrap and are vertically centred; the header repeats on each page (unless
+    not ``repeat_header``) and a "Trong đó" group shares one merged STT cell. Rows of a per-year
+    catalog (``fill_periods``) print as seed 003's appendices: heading "Phụ lục 1", columns
+    STT | Chỉ tiêu | Năm 2021 … Năm 2025 (tính đến 31/3). ``text_encoding`` (e.g.
+    ``"tcvn3-lookalike"``) writes every string as a legacy-font document's text layer holds it
+    (``normalize.encodings.encode_legacy``): it looks wrong and must be repaired on reading.
+    Returns the number of pages."""
     rng = rng or random.Random(0)
-    layout = layout or Layout()
+    per_year = len(catalog.periods) > 1
+    layout = period_layout(len(catalog.periods), layout) if per_year else (layout or Layout())
     fonts = _Fonts.load(font)
     heading, default_title = _appendix_heading(catalog)
+    if per_year:
+        heading = f"Phụ lục {catalog.id.rsplit('pl', 1)[-1]}" if ".pl" in catalog.id \
+            else "Phụ lục"
     organisation = organisation or rng.choice(ORGANISATIONS.get(catalog.id, ("Sở Nội vụ",)))
     doc = pymupdf.open()
-    writer = _Writer(doc, fonts, layout)
+    writer = _Writer(doc, fonts, layout, text_encoding)
     writer.new_page()
     if prose:
         _prose(writer, organisation, rng)
@@ -518,12 +642,20 @@ def render_pdf(rows: list[FilledRow], catalog: Catalog, path: str | Path, *,
                      f"{rng.randint(1, 28)}/{rng.randint(3, 5)}/2025 của {organisation})", 10,
                      "center", italic=True, after=8)
     xs = _column_x(layout)
-    _header(writer, xs)
-    for block in _blocks(rows, layout, fonts):
+
+    def header() -> None:
+        if per_year:
+            _period_header(writer, xs, catalog)
+        else:
+            _header(writer, xs)
+
+    header()
+    for block in _blocks(rows, layout, fonts, per_year):
         total = sum(block.heights)
         if writer.y + total > layout.page_height - layout.bottom:
             writer.new_page()
-            _header(writer, xs)
+            if repeat_header:
+                header()
         top = writer.y
         rects = [pymupdf.Rect(xs[0], top, xs[1], top + total)]
         writer.cell(block.stt, xs[0], layout.columns[0], top, total)
@@ -610,27 +742,33 @@ class SynthDocument:
     expected: Path
 
 
-def document_name(catalog_id: str, seed: int) -> str:
-    return f"{catalog_id}-s{seed}"
+def document_name(catalog_id: str, seed: int, repeat_header: bool = True) -> str:
+    return f"{catalog_id}-s{seed}" + ("" if repeat_header else "-nh")
 
 
 def generate(catalog_id: str, seed: int, out_dir: str | Path, *, ocr: bool = True,
-             reuse: bool = True) -> SynthDocument:
+             reuse: bool = True, repeat_header: bool = True) -> SynthDocument:
     """Fill, render and (with ``ocr``) scan + OCR one document; everything follows from
-    ``seed``. Files that exist are reused when ``reuse`` (the cache of ``bench.generalize``)."""
+    ``seed``. Files that exist are reused when ``reuse`` (the cache of ``bench.generalize``).
+    A per-year catalog (``dc.pl1`` …) is filled per period and its truth has one record per
+    indicator and period. Without ``repeat_header`` the table's header is printed on its first
+    page only (the name ends ``-nh``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    name = document_name(catalog_id, seed)
+    name = document_name(catalog_id, seed, repeat_header)
     doc = SynthDocument(name, out / f"{name}.pdf", out / f"{name}.ocr.txt",
                         out / f"{name}.expected.jsonl")
     if reuse and doc.pdf.exists() and doc.expected.exists() and (doc.ocr.exists() or not ocr):
         return doc
     catalog = get_catalog(catalog_id)
     rng = random.Random(seed)
-    rows = fill_catalog(catalog, rng)
-    render_pdf(rows, catalog, doc.pdf, rng=rng, font=rng.choice(tuple(FONT_FILES)))
+    per_year = len(catalog.periods) > 1
+    rows = fill_periods(catalog, rng) if per_year else fill_catalog(catalog, rng)
+    render_pdf(rows, catalog, doc.pdf, rng=rng, font=rng.choice(tuple(FONT_FILES)),
+               repeat_header=repeat_header)
+    truth = expected_period_records(rows) if per_year else expected_records(rows)
     doc.expected.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
-                                    for r in expected_records(rows)), encoding="utf-8")
+                                    for r in truth), encoding="utf-8")
     if ocr:
         text = ocr_like_001(doc.pdf, random.Random(seed * 7919 + 1))
         tmp = doc.ocr.with_suffix(".tmp")
@@ -645,8 +783,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--no-ocr", action="store_true", help="PDF and truth only")
+    parser.add_argument("--no-repeat-header", action="store_true",
+                        help="print the table's header on its first page only")
     args = parser.parse_args(argv)
-    doc = generate(args.catalog, args.seed, args.out, ocr=not args.no_ocr, reuse=False)
+    doc = generate(args.catalog, args.seed, args.out, ocr=not args.no_ocr, reuse=False,
+                   repeat_header=not args.no_repeat_header)
     for path in (doc.pdf, doc.ocr, doc.expected):
         if path.exists():
             print(path)

@@ -101,7 +101,7 @@ def find_grid(horizontal: np.ndarray, vertical: np.ndarray,
         return None
     ys = _positions(rows, min_fraction * rows.max(), merge)
     xs = _positions(cols, min_fraction * cols.max(), merge)
-    if len(xs) < 3 or len(ys) < 3:
+    if len(xs) < 3 or len(ys) < 2:  # one ruled row: the last row of a table, on its own page
         return None
     return Grid(xs, ys)
 

@@ -56,6 +56,11 @@ class _Prepared:
     cells: list[list[str]] | None  # tab/cells layout: label, description, unit, value, note
     parts_trong_do: list[bool]
     period_cells: list[list[str]] | None = None  # cells layout: the value cells, in order
+    # tab layout under a per-year header: each period column's period as its header names it
+    # (None where the header cell could not be read as one)
+    period_heads: list[str | None] | None = None
+    period_confidences: list[list[float | None]] | None = None  # OCR: per period cell
+    period_columns: list[list[int]] | None = None  # where each row's period cells are
 
 
 def _prepare_cells(region: Region) -> _Prepared:
@@ -85,23 +90,85 @@ def _is_header(cells: list[str]) -> bool:
     return first in {"stt", "so tt", "tt"} or (not first and "don vi tinh" in joined)
 
 
+PERIOD_HEAD = re.compile(r"^n\w{1,2}m\s*(\S{4})\b")  # "Năm 2021", OCR's "Nam 2021"
+PERIOD_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*\)?\s*$")  # "(tính đến 31/3)"
+
+
+def _period_head(text: str) -> tuple[bool, str | None]:
+    """A header cell naming a period column: (is one, its period). ``Năm 2021`` → "2021",
+    ``Năm 2025 (tính đến 31/3)`` → "2025-03-31"; a misread year gives (True, None)."""
+    match = PERIOD_HEAD.match(fold(text))
+    if not match:
+        return False, None
+    year = match.group(1)
+    if not re.fullmatch(r"(19|20)\d\d", year):
+        return True, None
+    date = PERIOD_DATE.search(text)
+    if date and ("đến" in text.lower() or "den" in fold(text)):
+        day, month = int(date.group(1)), int(date.group(2))
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            return True, f"{year}-{month:02d}-{day:02d}"
+        return True, None
+    if len(fold(text).split()) > 2:  # more than "Năm 2021": a qualifier not understood
+        return True, None
+    return True, year
+
+
+def _period_columns(row: list[str]) -> tuple[list[int], list[str | None]] | None:
+    """A header row of a per-year table: the columns headed by periods (at least two)."""
+    found = [(i, _period_head(c)) for i, c in enumerate(row) if i > 0 and c.strip()]
+    columns = [(i, period) for i, (is_period, period) in found if is_period]
+    if len(columns) < 2:
+        return None
+    return [i for i, _ in columns], [period for _, period in columns]
+
+
+def _cells_at(text: str, columns: list[int]) -> list[str]:
+    """The cells of a tab row at ``columns`` ("" past its end)."""
+    row = [clean_cell(c) for c in text.split("\t")]
+    return [row[i] if i < len(row) else "" for i in columns]
+
+
 def _prepare(region: Region) -> _Prepared:
     if region.layout == "cells":
         return _prepare_cells(region)
     if region.layout == "tab":
         items, lines, cells, trong = [], [], [], []
+        period_cells: list[list[str]] = []
+        period_confidences: list[list[float | None]] = []
+        period_columns: list[list[int]] = []
+        columns: list[int] | None = None
+        heads: list[str | None] | None = None
         for line in region.lines:
             if "\t" not in line.text:
                 continue
             row = [clean_cell(c) for c in line.text.split("\t")] + [""] * 5
+            found = _period_columns(row)
+            if found is not None:  # the per-year header (again on a new page)
+                columns, heads = found
+                continue
             if not row[1] and not row[2] or _is_header(row):
                 continue
             label = row[0] if looks_like_label(row[0]) else None
+            if columns is not None:  # per-year: STT, description, (unit), one cell a period
+                unit = row[2] if 2 < columns[0] else ""
+                period_cells.append(_cells_at(line.text, columns))
+                confs = line.cell_confidences or ()
+                period_confidences.append([confs[i] if i < len(confs) else None
+                                           for i in columns])
+                period_columns.append(columns)
+                row = [row[0], row[1], unit, "", ""]
             items.append(AlignItem(text=row[1], label=label, unit=row[2] or None))
             lines.append(line)
             cells.append(row)
             trong.append(label is None)
-        return _Prepared(region, items, lines, cells, trong)
+        if columns is None:
+            return _Prepared(region, items, lines, cells, trong)
+        missing = len(items) - len(period_cells)  # rows above the header
+        return _Prepared(region, items, lines, cells, trong,
+                         period_cells=[[]] * missing + period_cells, period_heads=heads,
+                         period_confidences=[[]] * missing + period_confidences,
+                         period_columns=[[]] * missing + period_columns)
     items, lines, trong = [], [], []
     for line in region.lines:
         if not line.text.strip():
@@ -224,6 +291,47 @@ def _by_period(periods: list[str], cells: list[str], raw: RawRow) -> dict[str, s
     return {p: (cells[i] if i < len(cells) else "") for i, p in enumerate(periods)}
 
 
+OCR_VALUE_CONFIDENCE = 0.8  # as pipelines.records: an OCR'd value cell below it is reviewed
+
+
+def _by_header(periods: list[str], heads: list[str | None], cells: list[str],
+               raw: RawRow) -> dict[str, str]:
+    """Value cells of a per-year table → {period: printed value}, the columns placed by their
+    header (``Năm 2021`` …). A header the OCR misread is placed by its position when the table
+    has as many period columns as the catalog has periods; a header that names a period the
+    catalog's columns do not hold in that position is flagged ``period-columns-uncertain``."""
+    if not cells:  # a row above the table's period header
+        raw.reasons.append("period-columns-uncertain")
+        return {p: "" for p in periods}
+    if sorted(h for h in heads if h) == sorted(periods):
+        by_head = dict(zip(heads, cells, strict=False))
+        return {p: by_head.get(p, "") for p in periods}
+    if len(heads) == len(periods):
+        if any(h is not None and h != p for h, p in zip(heads, periods, strict=True)):
+            raw.reasons.append("period-columns-uncertain")
+        return dict(zip(periods, cells, strict=True))
+    return _by_period(periods, cells, raw)
+
+
+def _clean_period_cells(cells: list[str], confidences: list[float | None], raw: RawRow
+                        ) -> list[str]:
+    """OCR'd period cells: scraps around a number dropped (``| 19 .`` → ``19``, row flagged
+    ``value-cell-noise``); a cell that holds no one number kept as read, so its record says
+    ``value-garbled``. A value cell whose reading is in doubt (the readings disagreed, or
+    Tesseract was unsure) flags the row ``ocr-value-uncertain``: the records of a row share
+    its reasons."""
+    out = []
+    for i, cell in enumerate(cells):
+        value, noisy = clean_value_cell(cell)
+        if noisy and value:
+            raw.reasons.append("value-cell-noise")
+        out.append(value if value is not None else cell.strip())
+        confidence = confidences[i] if i < len(confidences) else None
+        if cell.strip() and confidence is not None and confidence < OCR_VALUE_CONFIDENCE:
+            raw.reasons.append("ocr-value-uncertain")
+    return out
+
+
 def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
     """A row whose first line is only a unit/number (``DVC 18``, ``2``) got the value cell of
     the row above: give it back when that row has none of its own."""
@@ -268,7 +376,22 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
                 trong_do=prepared.parts_trong_do[match.items[0]], style="tab",
                 bbox=_union(lines))
-            if prepared.period_cells is not None:
+            if prepared.period_heads is not None and len(alignment.catalog.periods) > 1:
+                index = match.items[0]
+                printed = _clean_period_cells(prepared.period_cells[index],
+                                              prepared.period_confidences[index], raw)
+                if lines[0].as_read is not None and "\t" in lines[0].as_read:
+                    # read from the repaired text: the values as OCR printed them must agree
+                    as_read = _clean_period_cells(
+                        _cells_at(lines[0].as_read, prepared.period_columns[index]), [], raw)
+                    if [_number(x) for x in as_read] != [_number(x) for x in printed]:
+                        raw.reasons.append("value-readings-differ")
+                    raw.description_raw = clean_cell(lines[0].as_read.split("\t")[1])
+                    raw.description_repaired = cells[1]
+                raw.values_by_period = _by_header(alignment.catalog.periods,
+                                                  prepared.period_heads, printed, raw)
+                raw.reasons = list(dict.fromkeys(raw.reasons))
+            elif prepared.period_heads is None and prepared.period_cells is not None:
                 raw.values_by_period = _by_period(
                     alignment.catalog.periods, prepared.period_cells[match.items[0]], raw)
             elif lines[0].as_read is not None and "\t" in lines[0].as_read:

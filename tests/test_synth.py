@@ -143,3 +143,69 @@ def test_ocr_like_001_loses_diacritics(tmp_path):
     assert "PHU LUC" in folded or "PHULUC" in folded
     assert "CCHC" in text
     assert "Kiểm tra" not in text  # the English model has no Vietnamese letters like ể
+
+
+PERIOD_CATALOGS = ("dc.pl1", "dc.pl2", "dc.pl8")
+
+
+def test_per_year_rows_are_filled_per_period():
+    for cid in PERIOD_CATALOGS:
+        catalog = get_catalog(cid)
+        rows = synth.fill_periods(catalog, random.Random(4))
+        assert [r.indicator_id for r in rows] == [e.id for e in catalog.entries]
+        cells = [c for r in rows for c in r.periods]
+        for row in rows:
+            assert [p for p, _, _ in row.periods] == list(catalog.periods)
+            if row.kind == "section":
+                assert all(v is None for _, v, _ in row.periods)
+        for _, value, raw in cells:
+            assert (value is None) == (raw is None)
+            if raw is not None:
+                assert parse_vn_number(raw).value == pytest.approx(value)
+        by_id = {r.indicator_id: dict((p, v) for p, v, _ in r.periods) for r in rows}
+        for entry in catalog.entries:  # each period's rate is its own numerator/denominator
+            if not (entry.numerator and entry.denominator):
+                continue
+            for period in catalog.periods:
+                rate, num, den = (by_id[i][period] for i in (entry.id, entry.numerator,
+                                                             entry.denominator))
+                if None not in (rate, num, den):
+                    assert abs(rate - 100 * num / den) <= 0.5 + 1e-9
+        values = [v for r in rows if r.kind != "section" for _, v, _ in r.periods]
+        assert 0.1 < sum(v is None for v in values) / len(values) < 0.5
+
+
+def test_expected_period_records():
+    catalog = get_catalog("dc.pl1")
+    rows = synth.fill_periods(catalog, random.Random(1))
+    records = synth.expected_period_records(rows)
+    assert len(records) == len(catalog.entries) * 6
+    assert {r["period"] for r in records} == {"2021", "2022", "2023", "2024", "2025",
+                                              "2025-03-31"}
+    for record in records:
+        assert record["value_status"] == ("printed" if record["value_raw"] else "empty")
+
+
+def test_per_year_pdf_prints_the_outline_header(tmp_path):
+    catalog = get_catalog("dc.pl2")
+    rows = synth.fill_periods(catalog, random.Random(2))
+    path = tmp_path / "pl2.pdf"
+    synth.render_pdf(rows, catalog, path, rng=random.Random(2), prose=False)
+    with pymupdf.open(path) as doc:
+        flat = " ".join(" ".join(page.get_text() for page in doc).split())
+    assert "Phụ lục 2" in flat and "Nhiệm vụ/tiêu chí" in flat
+    assert "Các cơ quan, UBND các xã, thị trấn" in flat
+    assert "Năm 2021" in flat and "Năm 2025 (tính đến 31/3)" in flat
+    assert "Trong đó" in flat  # the 1.a … 1.f group shares one STT cell
+    assert synth.period_header("2025-03-31") == "Năm 2025 (tính đến 31/3)"
+
+
+def test_header_only_on_the_first_page(tmp_path):
+    catalog = get_catalog("tn2025.pl2")
+    rows = synth.fill_catalog(catalog, random.Random(5))
+    path = tmp_path / "nh.pdf"
+    pages = synth.render_pdf(rows, catalog, path, rng=random.Random(5), repeat_header=False)
+    with pymupdf.open(path) as doc:
+        texts = [page.get_text() for page in doc]
+    assert pages >= 4 and "Các chỉ tiêu" in texts[1]
+    assert not any("Các chỉ tiêu" in t for t in texts[2:])
