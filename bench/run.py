@@ -96,6 +96,11 @@ def main() -> None:
         out += _section("PDFs and scans (issue #4)", scans.markdown(scans.run()),
                         "Filled catalogs rendered by `bench/synth.py` (seeds 7000+), and the "
                         "same pages degraded like a 200 dpi scan.")
+        out += _section("Per-year tables and tables without a repeated header (issue #4)",
+                        scans.per_year_markdown(scans.run_per_year()),
+                        "Seed 003's per-year appendices (one record per indicator and period, "
+                        "scored per (indicator, period)) and one-period tables whose header is "
+                        "printed on the first page only; born-digital and degraded scan.")
     text = "\n".join(out)
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "BENCHMARKS.md").write_text(text, encoding="utf-8")

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from bench import synth
-from bench.generalize import score_document
+from bench.generalize import _same, score_document
 from pipelines.ingest import ingest_document, read_document
 from pipelines.textmap import repair_document
 
@@ -145,6 +145,73 @@ def run(n_docs: int = 2, seed: int = 7000) -> dict:
     return result
 
 
+def score_periods(records: list[dict], expected: list[dict]) -> dict:
+    """Records against a per-year truth, keyed by (indicator, period)."""
+    by_key: dict[tuple[str, str], dict] = {}
+    for record in records:
+        by_key.setdefault((record["indicator_id"], record["period"]), record)
+    out = {"rows": len(expected), "rows_found": 0, "values": 0, "exact": 0,
+           "wrong_unflagged": [], "extra": len(set(by_key) - {
+               (e["indicator_id"], e["period"]) for e in expected})}
+    for exp in expected:
+        record = by_key.get((exp["indicator_id"], exp["period"]))
+        if record is not None and "row-not-found" not in record["reasons"]:
+            out["rows_found"] += 1
+        got = record["value"] if record else None
+        printed = exp["value_status"] == "printed"
+        if printed:
+            out["values"] += 1
+            out["exact"] += _same(got, exp["value"])
+        if not _same(got, exp["value"] if printed else None) and not (
+                record and record["needs_review"]):
+            out["wrong_unflagged"].append((exp["indicator_id"], exp["period"], exp["value_raw"],
+                                           record and record["value_raw"]))
+    return out
+
+
+PER_YEAR = (("dc.pl1", True), ("dc.pl2", True), ("dc.pl4", False), ("dc.pl6", False),
+            ("tn2025.pl1", False), ("tn2025.pl2", False))  # (catalog, header on every page)
+
+
+def run_per_year(seed: int = 7000) -> list[dict]:
+    """Per-year appendices (one record per indicator and period) and tables whose header is not
+    repeated on continuation pages: born-digital and degraded scan of each."""
+    out = []
+    for i, (catalog_id, repeat) in enumerate(PER_YEAR):
+        doc = synth.generate(catalog_id, seed + i, OUT, ocr=False, repeat_header=repeat)
+        expected = [json.loads(x) for x in doc.expected.read_text().splitlines()]
+        per_period = any("period" in e for e in expected)
+        score = score_periods if per_period else score_document
+        born, _ = _records(doc.pdf)
+        scanned, _ = _records(scan_of(doc.pdf, seed + i), workers=2)
+        out.append({"name": doc.name, "per_year": per_period, "repeat_header": repeat,
+                    "born_digital": _summary(score(born, expected)),
+                    "scan": _summary(score(scanned, expected))})
+    return out
+
+
+def _summary(s: dict) -> dict:
+    """score_document's or score_periods' figures in one shape."""
+    if "rows_found" in s:
+        return {"rows": f"{s['rows_found']}/{s['rows']}", "values": f"{s['exact']}/{s['values']}",
+                "wrong_unflagged": len(s["wrong_unflagged"])}
+    return {"rows": f"{s['rows_right']}/{s['rows_total']}",
+            "values": f"{s['values_exact']}/{s['values']}",
+            "wrong_unflagged": s["wrong_unflagged"]}
+
+
+def per_year_markdown(docs: list[dict]) -> str:
+    lines = ["| document | table | header on each page | input | rows | values exact "
+             "| wrong & unflagged |", "|---|---|---|---|---|---|---|"]
+    for d in docs:
+        for key in ("born_digital", "scan"):
+            s = d[key]
+            lines.append(f"| {d['name']} | {'per-year' if d['per_year'] else 'one period'} | "
+                         f"{'yes' if d['repeat_header'] else 'no'} | {key.replace('_', '-')} | "
+                         f"{s['rows']} | {s['values']} | {s['wrong_unflagged']} |")
+    return "\n".join(lines)
+
+
 def markdown(result: dict) -> str:
     lines = ["| document | input | rows right | values exact | wrong & unflagged |",
              "|---|---|---|---|---|"]
@@ -169,6 +236,8 @@ def markdown(result: dict) -> str:
 
 def main() -> None:
     print(markdown(run()))
+    print()
+    print(per_year_markdown(run_per_year()))
 
 
 if __name__ == "__main__":

@@ -12,42 +12,13 @@ import pymupdf
 import pytest
 
 from bench import synth
-from bench.scans import scan_of
+from bench.generalize import _same
+from bench.scans import scan_of, score_periods
 from mapping.catalog import get_catalog
 from mapping.tables import _period_columns, _period_head
 from pipelines.ingest import ingest, ingest_document, read_document
 
 PERIODS = ["2021", "2022", "2023", "2024", "2025", "2025-03-31"]
-
-
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(float(a) - float(b)) < 1e-9
-
-
-def score_periods(records: list[dict], expected: list[dict]) -> dict:
-    """Records against a per-year truth, keyed by (indicator, period)."""
-    by_key: dict[tuple[str, str], dict] = {}
-    for record in records:
-        by_key.setdefault((record["indicator_id"], record["period"]), record)
-    out = {"rows": len(expected), "rows_found": 0, "values": 0, "exact": 0,
-           "wrong_unflagged": [], "extra": len(set(by_key) - {
-               (e["indicator_id"], e["period"]) for e in expected})}
-    for exp in expected:
-        record = by_key.get((exp["indicator_id"], exp["period"]))
-        if record is not None and "row-not-found" not in record["reasons"]:
-            out["rows_found"] += 1
-        got = record["value"] if record else None
-        printed = exp["value_status"] == "printed"
-        if printed:
-            out["values"] += 1
-            out["exact"] += _same(got, exp["value"])
-        if not _same(got, exp["value"] if printed else None) and not (
-                record and record["needs_review"]):
-            out["wrong_unflagged"].append((exp["indicator_id"], exp["period"], exp["value_raw"],
-                                           record and record["value_raw"]))
-    return out
 
 
 def _records(path: Path, workers: int = 2) -> list[dict]:
