@@ -123,10 +123,16 @@ def _codes(codebook: dict[str, str]) -> set[str]:
     return set(codebook) | {c.lstrip("0") for c in codebook}
 
 
+_SEMICOLON_DECIMAL = re.compile(r"^\d+;\d{1,2}%?$")  # "12;9": the decimal comma misread
+
+
 def _trim_number(token: str) -> str:
-    """A number with a stray dot or comma stuck to it (``33,3.``) → the number."""
+    """A number with a stray dot or comma stuck to it (``33,3.``) → the number; a decimal
+    comma OCR'd as a semicolon (``12;9``) → ``12,9`` (the row is flagged, see split_row)."""
     if token[-1:] in ".," and NUMBER.match(token[:-1]):
         return token[:-1]
+    if _SEMICOLON_DECIMAL.match(token):
+        return token.replace(";", ",", 1)
     return token
 
 
@@ -191,8 +197,10 @@ def split_row(bodies: list[str], description: str, unit: str | None,
                                                       min_fuzzy=3))
 
     bodies = _join_broken_codes(bodies)
-    token_lines = [[_trim_number(t) for t in _tokens(_strip_codebook(body, book_words))]
-                   for body in bodies]
+    raw_lines = [_tokens(_strip_codebook(body, book_words)) for body in bodies]
+    semicolon_read = {t.replace(";", ",", 1) for tokens in raw_lines for t in tokens
+                      if _SEMICOLON_DECIMAL.match(t)}
+    token_lines = [[_trim_number(t) for t in tokens] for tokens in raw_lines]
     # a number printed right after the unit cell is the value, even on a later line than
     # some other number (``... ra 08 TTHC`` / ``Văn bản 2``: 08 is the note's)
     anchored_line = next((n for n, tokens in enumerate(token_lines)
@@ -266,6 +274,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             reasons.append("value-position-uncertain")
         elif periods == 1 and rest and NUMBER.match(rest[0]) and not re.match(r"\d+/", rest[0]):
             reasons.append("value-position-uncertain")  # "1 100": which one is the value?
+        if token in semicolon_read:
+            reasons.append("number-format-ambiguous")
         if NUMBER.match(token):
             value = token
             if note_parts:

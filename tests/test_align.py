@@ -150,3 +150,10 @@ def test_a_number_without_its_unit_cell_is_in_doubt():
     clean = split_row(["Số công chức được tuyển dụng (thi tuyển, xét tuyển) Người 9"],
                       entry.description, entry.unit, entry.codebook)
     assert clean.value == "9" and "value-without-unit" not in clean.reasons
+
+
+def test_a_decimal_comma_read_as_a_semicolon():
+    entry = get_catalog("tn2025.pl1").get("tn2025.pl1/1.1")
+    text = split_row(["Ty lé hoan thanh Chuong trinh CCHC giai doan =", "2021 - 2025 % 12;9"],
+                     entry.description, entry.unit, entry.codebook)
+    assert text.value == "12,9" and "number-format-ambiguous" in text.reasons
