@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-1252" codec)
+import numpy as np
 
 DATA_DIR = Path(__file__).parent / "data"
 ENCODINGS_DIR = DATA_DIR / "encodings"
@@ -1108,6 +1109,10 @@ def _repair_legacy_runs(lines: list[_Line]) -> None:
                     break
         if not relabelled:
             break
+    for i, line in enumerate(lines):
+        reading = labels[i] or _neighbour_reading(lines, labels, neighbours.get(i, ()))
+        if reading in _AMBIGUOUS_READINGS:
+            runs[i] = _settle_ambiguous(line.text, runs[i], reading)
     for line, line_runs in zip(lines, runs, strict=True):
         offset = 0
         for start, end, state, gain in line_runs:
@@ -1116,6 +1121,119 @@ def _repair_legacy_runs(lines: list[_Line]) -> None:
             after = compose_nfc(reading.decode(line.text[start:end]))
             line.apply(reading.fix, start, end, after, _confidence(gain))
             offset += len(after) - (end - start)
+
+
+_AMBIGUOUS_READINGS = (1, 2)  # TCVN3 and VNI: states whose chunks may read well both ways
+LM_MARGIN = 0.5  # model log-units by which it must prefer decoding a chunk left as it was
+LM_UNDO_MARGIN = 5.0  # ... and prefer keeping as it was a chunk decoded in a run
+LM_WINDOW = 4  # chunks on each side of an ambiguous chunk that the model reads (order - 1 and more)
+
+
+def _neighbour_reading(lines: list[_Line], labels: list[int], around: tuple[int, ...]) -> int:
+    """A reading of a neighbour line, for a line without runs and without Unicode letters: a
+    legacy file is legacy throughout, and a line such as ``"tái voi"`` (TCVN3 for tỏi voi)
+    shows no symptom of its own."""
+    found = {labels[j] for j in around} - {0}
+    return found.pop() if len(found) == 1 else 0
+
+
+@lru_cache(maxsize=1 << 16)
+def _decoded_chunk(state: int, chunk: str) -> str:
+    return _READINGS[state - 1].decode(chunk)
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_valid(text: str) -> bool:
+    words = _WORD.findall(text)
+    return bool(words) and all(word_value(w) >= 1.0 for w in words)
+
+
+def _settle_ambiguous(text: str, line_runs: list[_Run], state: int) -> list[_Run]:
+    """Decide with the syllable language model the chunks that read as syllables both ways.
+
+    On a line read as TCVN3 or VNI, a chunk such as ``"tái"`` (TCVN3 for tỏi) or ``"Hoà"`` (VNI
+    for Hồ) is a valid syllable kept and decoded; the inventory's frequencies cannot tell
+    which, the line's context can (``"tỏi voi"``, ``"dinh Long Hồ"``). Each such chunk, not in
+    a run of another reading, is scored both ways with :data:`LM_WINDOW` chunks on each side:
+    a chunk the runs kept is decoded when the model prefers that by :data:`LM_MARGIN`, a chunk
+    they decoded is kept only when it prefers that by :data:`LM_UNDO_MARGIN` (line starts cut
+    from their sentence mislead it: ``"gỡ vướng mắc"`` reads as ``"gì vướng mắc"``).
+    """
+    if _has_unicode_letters(text) and not line_runs:
+        return line_runs
+    chunks = list(_CHUNK.finditer(text))
+    chosen = [0] * len(chunks)
+    other = [False] * len(chunks)
+    for start, end, run_state, _ in line_runs:
+        for k, m in enumerate(chunks):
+            if m.start() >= start and m.end() <= end:
+                chosen[k] = run_state
+                other[k] = run_state != state
+    ambiguous = [
+        k for k, m in enumerate(chunks)
+        if not other[k] and _chunk_valid(m.group()) and not _has_unicode_letters(m.group())
+        and (decoded := _decoded_chunk(state, m.group())) != m.group() and _chunk_valid(decoded)
+    ]
+    if not ambiguous:
+        return line_runs
+
+    def piece(k: int) -> str:
+        return _decoded_chunk(chosen[k], chunks[k].group()) if chosen[k] else chunks[k].group()
+
+    variants = []
+    for k in ambiguous:  # the chunk and LM_WINDOW chunks on each side, the rest as the runs say
+        first, stop = max(k - LM_WINDOW, 0), min(k + LM_WINDOW + 1, len(chunks))
+        before, after = [piece(j) for j in range(first, k)], [piece(j) for j in range(k + 1, stop)]
+        for option in (chunks[k].group(), _decoded_chunk(state, chunks[k].group())):
+            window = [*before, option, *after]
+            variants.append(" ".join(window))
+    scores = _lm_scores(variants)
+    changed = False
+    for index, k in enumerate(ambiguous):
+        margin = scores[2 * index + 1] - scores[2 * index]
+        if not chosen[k] and margin > LM_MARGIN:
+            chosen[k], changed = state, True
+        elif chosen[k] and margin < -LM_UNDO_MARGIN:
+            chosen[k], changed = 0, True
+    if not changed:
+        return line_runs
+    gains = {}
+    for start, _, run_state, gain in line_runs:
+        gains[(start, run_state)] = gain
+    out: list[_Run] = []
+    for k, m in enumerate(chunks):
+        if not chosen[k]:
+            continue
+        if out and chosen[k - 1] == chosen[k] and out[-1][2] == chosen[k]:
+            start, _, run_state, gain = out[-1]
+            out[-1] = (start, m.end(), run_state, gain)
+        else:
+            out.append((m.start(), m.end(), chosen[k], gains.get((m.start(), chosen[k]), 1.0)))
+    return out
+
+
+def _lm_scores(texts: list[str]) -> list[float]:
+    """Log-probability of each text under the syllable language model, ``<s>`` around it."""
+    from normalize.diacritics import SENTENCE, context_tokens, load_model
+
+    model = load_model()
+    sentence = model.ids[SENTENCE]
+    order = model.order
+    histories: list[list[int]] = []
+    words: list[int] = []
+    owners: list[int] = []
+    for index, text in enumerate(texts):
+        ids = [sentence] * (order - 1) + [model.token_id(t) for t in context_tokens(text)]
+        ids.append(sentence)
+        for i in range(order - 1, len(ids)):
+            histories.append(ids[i - order + 1 : i])
+            words.append(ids[i])
+            owners.append(index)
+    context = [np.array(column, np.int64) for column in zip(*histories, strict=True)]
+    scores = model.scores(context, np.array(words, np.int64))
+    totals = np.zeros(len(texts))
+    np.add.at(totals, np.array(owners), scores)
+    return totals.tolist()
 
 
 def _repair_viqr(lines: list[_Line]) -> None:
