@@ -590,14 +590,16 @@ def _uppercase_in_context(decoded: str, lost: set[int]) -> list[int]:
 
 
 def _viqr_chunk(
-    chunk: str, lenient: bool = False, escaped: bool = True
+    chunk: str, lenient: bool = False, escaped: bool = True, final: bool = False
 ) -> tuple[str, dict[str, int]]:
     """Read one whitespace-delimited chunk; returns the text and how many words of each kind.
 
     The kinds (see :func:`_viqr_word`) are the evidence the line detector weighs. A mark belongs
     to a word only where it can mark the vowel before it (``"ng.Pha^`n"`` is two words, and so
-    is ``"APU(Do`ng"``). ``lenient`` reads foreign words too, and ``escaped`` says the text
-    escapes its literal marks (see :func:`_viqr_word`).
+    is ``"APU(Do`ng"``), and a capital after a small letter starts a word (``"NamNhi`n"``: no
+    syllable has one, two words lost their space). ``lenient`` reads foreign words too,
+    ``escaped`` says the text escapes its literal marks, ``final`` that a foreign word's final
+    mark is a tone (see :func:`_viqr_word`).
     """
     viqr = _viqr()
     out: list[str] = []
@@ -610,12 +612,12 @@ def _viqr_chunk(
             continue
         j = i
         while j < n and (
-            chunk[j].isalpha()
+            (chunk[j].isalpha() and not (chunk[j].isupper() and chunk[j - 1].islower() and j > i))
             or (j > i and _viqr_marks_vowel(chunk, j))
             or (chunk[j] == viqr.escape and chunk[j + 1 : j + 2] in (*viqr.marks, "\\", "d", "D"))
         ):
             j += 2 if chunk[j] == viqr.escape else 1
-        text, kind = _viqr_word(chunk[i:j], _glued(chunk, i, j), lenient, escaped)
+        text, kind = _viqr_word(chunk[i:j], _glued(chunk, i, j), lenient, escaped, final)
         out.append(text)
         kinds[kind] += 1
         i = j
@@ -635,7 +637,7 @@ def _viqr_marks_vowel(chunk: str, j: int) -> bool:
 
 
 def _viqr_word(
-    word: str, glued: bool, lenient: bool = False, escaped: bool = True
+    word: str, glued: bool, lenient: bool = False, escaped: bool = True, final: bool = False
 ) -> tuple[str, str]:
     """Read one word of letters, marks and escapes; returns (text, kind).
 
@@ -654,6 +656,9 @@ def _viqr_word(
     ``escaped``: the text escapes its literal marks, so a word-final ``.`` is a tone wherever
     the toned syllable exists. Otherwise it is a tone only where the toned syllable is likelier
     than the bare one ending a sentence (``Phu.`` is ``Phụ``, but ``co^ng ty.`` is ``công ty.``).
+    ``final`` (a foreign word next to Vietnamese, on a line without Unicode letters): in a text
+    that escapes its literal marks, a lenient word's final mark is a tone too (``Szabo'`` ->
+    ``Szabó``: a quote would be ``\'``), as it is after a mark inside the word (``La'szlo'``).
     """
     viqr = _viqr()
     acronym = _letters(word).isupper() and len(_letters(word)) > 1
@@ -702,7 +707,9 @@ def _viqr_word(
         index, base, tone = final_tone
         list_mark = tone == "." and _letters(word) in _LIST_MARKS
         toned = _letters("".join(out))
-        if (
+        if lenient and escaped and (final or unambiguous) and not list_mark and not glued:
+            unambiguous = True  # the text escapes a literal mark: a foreign word's final tone
+        elif (
             list_mark
             or toned.lower() not in _inventory()[1]
             or (tone == "." and not escaped and not _toned_likelier(toned, _letters(word)))
@@ -896,6 +903,23 @@ def _dominant(runs: list[_Run]) -> int:
     return max(cover, key=lambda state: cover[state]) if cover else 0
 
 
+_VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
+
+
+@lru_cache(maxsize=1024)
+def _not_viqr_letter(c: str) -> bool:
+    """A letter VIQR text does not hold: a Vietnamese one, which VIQR writes in ASCII (``ư``,
+    ``é``), or one of another script than Latin. Other Latin letters it keeps (``ō``, ``ð``)."""
+    if c.isascii() or not c.isalpha():
+        return False
+    if c in "đĐ":
+        return True
+    nfd = unicodedata.normalize("NFD", c)
+    if len(nfd) > 1 and nfd[0].isascii() and all(m in _VIETNAMESE_MARKS for m in nfd[1:]):
+        return True
+    return not unicodedata.name(c, "").startswith(("LATIN ", "MODIFIER LETTER "))
+
+
 def _viqr_line(
     line: str, in_context: bool, escaped: bool = False
 ) -> tuple[str, float] | None:
@@ -937,11 +961,13 @@ def _viqr_line(
         if not spans:
             return None
     out, last = [], 0
+    vietnamese = [bool(kinds["strong"] or kinds["weak"] or kinds["escape"]) for kinds in read]
     for first, stop in spans:
         for index in range(first, stop):
             m, (text, kinds) = chunks[index], strict[index]
-            if kinds["weak"] or kinds["invalid"]:  # where the lenient reading may differ
-                text = _viqr_chunk(m.group(), True, flags[index])[0]
+            if kinds["weak"] or kinds["invalid"] or kinds["none"]:  # the lenient reading may differ
+                final = not unicode_line and any(vietnamese[max(index - 2, 0) : index + 3])
+                text = _viqr_chunk(m.group(), True, flags[index], final)[0]
             out.append(line[last : m.start()] + text)
             last = m.end()
     out.append(line[last:])
@@ -965,11 +991,13 @@ def _viqr_evidence(
 
 
 def _ascii_stretches(chunks: list[re.Match[str]]) -> list[tuple[int, int]]:
-    """Index ranges of the runs of chunks without non-ASCII letters."""
+    """Index ranges of the runs of chunks without Vietnamese Unicode letters (``ư``, ``é``):
+    VIQR writes those in ASCII, but keeps other letters as they are (``Zhōngguo'``, ``Ðu+'c``).
+    """
     spans: list[tuple[int, int]] = []
     start = None
     for index, m in enumerate([*chunks, None]):
-        foreign = m is None or any(c.isalpha() and not c.isascii() for c in m.group())
+        foreign = m is None or any(map(_not_viqr_letter, m.group()))
         if foreign and start is not None:
             spans.append((start, index))
             start = None
@@ -1442,7 +1470,7 @@ def encode_legacy(text: str, encoding: str, errors: str = "strict") -> bytes | s
         return lookalike if name == "tcvn3-lookalike" else _tcvn3_bytes(text, lookalike, errors)
     if name in ("vni", "vni-lookalike"):
         lookalike = "".join(_vni_encoder().get(c, c) for c in text)
-        return lookalike if name == "vni-lookalike" else lookalike.encode("cp1252", errors=errors)
+        return lookalike if name == "vni-lookalike" else _vni_bytes(text, errors)
     if name == "viscii":
         return _viscii_encode(text, errors)
     if name == "cp1258":
@@ -1475,6 +1503,30 @@ def _tcvn3_bytes(text: str, lookalike: str, errors: str) -> bytes:
         else:
             out += char.encode(SLOPPY_1252, errors=errors)
     return bytes(out)
+
+
+def _vni_bytes(text: str, errors: str) -> bytes:
+    """Unicode -> VNI bytes; a character of ``text`` that is itself one of VNI's codes (``ö``
+    is ư, ``ñ`` is đ, ``ï`` the dot below) cannot be written: the file would read it as VNI."""
+    encoder, codes = _vni_encoder(), _vni_codes()
+    out = bytearray()
+    for i, c in enumerate(text):
+        if c not in encoder and c in codes:
+            if errors == "strict":
+                raise UnicodeEncodeError("vni", text, i, i + 1, "collides with a VNI code")
+            out += b"?"
+        else:
+            try:
+                out += encoder.get(c, c).encode("cp1252", errors=errors)
+            except UnicodeEncodeError as error:
+                raise UnicodeEncodeError("vni", text, i, i + 1, error.reason) from None
+    return bytes(out)
+
+
+@cache
+def _vni_codes() -> frozenset[str]:
+    """The non-ASCII characters VNI writes Vietnamese letters with."""
+    return frozenset(c for form in _vni_encoder().values() for c in form if not c.isascii())
 
 
 def _viscii_encode(text: str, errors: str) -> bytes:

@@ -135,6 +135,16 @@ def test_vni_known_words(word: str, vni: str) -> None:
     assert encode_legacy(word, "vni") == vni.encode("cp1252")
 
 
+@pytest.mark.parametrize("text", ["Schröder", "Cañas", "Laïka", "Encyclopædia"])
+def test_vni_bytes_cannot_hold_a_letter_that_is_a_vni_code(text: str) -> None:
+    # ö is VNI ư, ñ is đ, ï the dot below, æ is ỉ: a VNI file would read them so
+    with pytest.raises(UnicodeEncodeError):
+        encode_legacy(text, "vni")
+    assert b"?" in encode_legacy(text, "vni", errors="replace")
+    assert encode_legacy(text, "vni-lookalike") == text
+    assert encode_legacy("Ngô Bảo Châu", "vni") == "Ngoâ Baûo Chaâu".encode("cp1252")
+
+
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni", "viqr", "utf-8-mojibake"])
 def test_every_letter_round_trips_when_forced(encoding: str) -> None:
     lookalike = {"tcvn3": "tcvn3-lookalike", "vni": "vni-lookalike"}.get(encoding, encoding)
