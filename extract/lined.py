@@ -203,8 +203,9 @@ def split_row(bodies: list[str], description: str, unit: str | None,
     token_lines = [[_trim_number(t) for t in tokens] for tokens in raw_lines]
     # a number printed right after the unit cell is the value, even on a later line than
     # some other number (``... ra 08 TTHC`` / ``Văn bản 2``: 08 is the note's)
-    anchored_line = next((n for n, tokens in enumerate(token_lines)
-                          if _unit_anchored_value(tokens, is_unit, unit) is not None), None)
+    anchors = [_unit_anchored_value(tokens, is_unit, unit) for tokens in token_lines]
+    anchored_line = next((n for n, a in enumerate(anchors) if a is not None), None)
+    codes = _codes(codebook) if codebook else set()
     for n, tokens in enumerate(token_lines):
         if value is not None:
             # after the value: the unit cell and the description's own numbers may still
@@ -219,7 +220,7 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             else:
                 note_parts.extend(tokens)
             continue
-        v = _unit_anchored_value(tokens, is_unit, unit)
+        v = anchors[n]
         before_anchor = anchored_line is not None and n < anchored_line
         for i, tok in enumerate(tokens if v is None and not before_anchor else []):
             if len(tokens) > 1 and (tok.strip("()") in desc_numbers
@@ -253,10 +254,10 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             else:
                 note_parts.extend(tokens)
             continue
-        if codebook and NUMBER.match(tokens[v]) and tokens[v].lstrip("0") not in _codes(codebook):
+        if codes and NUMBER.match(tokens[v]) and tokens[v].lstrip("0") not in codes:
             # a code row: a number out of the code book next to one in it ("4 0") is junk
             inside = next((j for j in range(v + 1, min(v + 3, len(tokens)))
-                           if NUMBER.match(tokens[j]) and tokens[j] in _codes(codebook)), None)
+                           if NUMBER.match(tokens[j]) and tokens[j] in codes), None)
             if inside is not None:
                 tokens = tokens[:v] + tokens[inside:]
                 reasons.append("value-position-uncertain")
