@@ -4,6 +4,11 @@ from mapping.align import AlignItem, CatalogProfile, align
 from mapping.catalog import get_catalog
 
 
+def read_row(entry, lines: list[str]):
+    """``split_row`` on lines of the catalog ``entry``'s row."""
+    return split_row(lines, entry.description, entry.unit, entry.codebook)
+
+
 def test_order_decides_a_misread_label():
     """A `1.2` printed between 7.1 and 7.3 is 7.2: the document follows the template."""
     pl1 = get_catalog("tn2025.pl1")
@@ -52,16 +57,17 @@ def test_trong_do_opens_the_child_beside_the_group_middle():
 
 def test_value_and_note_are_separated():
     entry = get_catalog("tn2025.pl1").get("tn2025.pl1/3.2.2")
-    text = split_row(["TVIE DVC cd phat sinh hd so ndp truc tuyén (Toan trinh + % 29.3% 12/41 TTHC",
-                      "Mot phén)"], entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, [
+        "TVIE DVC cd phat sinh hd so ndp truc tuyén (Toan trinh + % 29.3% 12/41 TTHC",
+        "Mot phén)"])
     assert text.value == "29.3%"
     assert text.note == "12/41 TTHC"
 
 
 def test_codebook_in_unit_column_is_not_a_value():
     entry = get_catalog("tn2025.pl2").get("tn2025.pl2/1.4.2")
-    text = split_row(["Hình thức khảo sát", "Trực tuyến = 0", "Phát phiếu = 1", "Kết hợp = 2",
-                      "2"], entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["Hình thức khảo sát", "Trực tuyến = 0", "Phát phiếu = 1", "Kết hợp = 2",
+                            "2"])
     assert text.value == "2" and text.note is None
 
 
@@ -69,24 +75,22 @@ def test_unit_read_through_digit_lookalikes_anchors_the_value():
     """``Triéu d6éng | 53.561``: the unit "Triệu đồng" OCR'd with a 6 for ô still anchors the
     value instead of making it look garbled."""
     entry = get_catalog("tn2025.pl2").get("tn2025.pl2/6.1.a")
-    text = split_row(["Ké hoach dugc giao Triéu d6éng | 53.561 phé duyét"], entry.description,
-                     entry.unit, entry.codebook)
+    text = read_row(entry, ["Ké hoach dugc giao Triéu d6éng | 53.561 phé duyét"])
     assert text.value == "53.561"
     assert "value-garbled" not in text.reasons
 
 
 def test_a_stray_dot_after_the_value_is_not_part_of_it():
     entry = get_catalog("tn2025.pl2").get("tn2025.pl2/3.2.4")
-    text = split_row(["Ty 1 hé so truc tuyén mot phan % 33,3. |Khdéng phat sinh"],
-                     entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["Ty 1 hé so truc tuyén mot phan % 33,3. |Khdéng phat sinh"])
     assert text.value == "33,3"
     assert text.note == "Khdéng phat sinh"
 
 
 def test_two_numbers_side_by_side_leave_the_value_in_doubt():
     entry = get_catalog("tn2025.pl1").get("tn2025.pl1/7.5.1")
-    text = split_row(["Tỷ lệ cơ quan, đơn vị thuộc, trực thuộc đã kết nối, liên",
-                      "T T e o A 1 100"], entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["Tỷ lệ cơ quan, đơn vị thuộc, trực thuộc đã kết nối, liên",
+                            "T T e o A 1 100"])
     assert "value-position-uncertain" in text.reasons
 
 
@@ -96,14 +100,11 @@ def test_two_readings_of_a_row_that_disagree_flag_it():
     from mapping.tables import _cross_check
 
     entry = get_catalog("tn2025.pl1").get("tn2025.pl1/1.3.1")
-    repaired = split_row(["Tổng số nhiệm vụ được giao Nhiệm vụ 141"], entry.description,
-                         entry.unit, entry.codebook)
-    as_read = split_row(["Tong s6 nhiém vu duoc giao Nhiém vy 141"], entry.description,
-                        entry.unit, entry.codebook)
+    repaired = read_row(entry, ["Tổng số nhiệm vụ được giao Nhiệm vụ 141"])
+    as_read = read_row(entry, ["Tong s6 nhiém vu duoc giao Nhiém vy 141"])
     _cross_check(repaired, as_read)
     assert repaired.value == "141" and "value-readings-differ" not in repaired.reasons
-    garbled = split_row(["Tong s6 nhiém vu duoc giao Nhiém vy l4l"], entry.description,
-                        entry.unit, entry.codebook)
+    garbled = read_row(entry, ["Tong s6 nhiém vu duoc giao Nhiém vy l4l"])
     _cross_check(repaired, garbled)
     assert "value-readings-differ" in repaired.reasons
 
@@ -111,9 +112,8 @@ def test_two_readings_of_a_row_that_disagree_flag_it():
 def test_a_code_row_takes_the_number_in_its_code_book():
     """``4 0`` beside "Không = 0 / Có = 1": 4 is junk, 0 the value (and it is flagged)."""
     entry = get_catalog("tn2025.pl1").get("tn2025.pl1/1.5")
-    text = split_row(["Tổ chức đối thoại của lãnh đạo sở, ngành với người | Không = 0",
-                      "A A x nn 4 0", "dân, cộng đồng doanh nghiệp Có=1"],
-                     entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["Tổ chức đối thoại của lãnh đạo sở, ngành với người | Không = 0",
+                            "A A x nn 4 0", "dân, cộng đồng doanh nghiệp Có=1"])
     assert text.value == "0"
     assert "value-position-uncertain" in text.reasons
 
@@ -134,9 +134,8 @@ def test_two_printed_values_make_two_rows():
 
 def test_a_percent_unit_read_as_9_is_not_the_value():
     entry = get_catalog("tn2025.pl2").get("tn2025.pl2/1.1")
-    text = split_row(["Ty lé hoan thanh Chuong trinh CCHC giai doan 2021 -",
-                      "9 42 Thuc hién theo Ké", "2025 < hoach s6 62/KH-UBND"],
-                     entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["Ty lé hoan thanh Chuong trinh CCHC giai doan 2021 -",
+                            "9 42 Thuc hién theo Ké", "2025 < hoach s6 62/KH-UBND"])
     assert text.value == "42"
     assert "value-position-uncertain" in text.reasons
 
@@ -144,16 +143,13 @@ def test_a_percent_unit_read_as_9_is_not_the_value():
 def test_a_number_without_its_unit_cell_is_in_doubt():
     """``tuyén) 9`` under a row whose unit "Người" OCR lost: the 9 may be anything."""
     entry = get_catalog("tn2025.pl1").get("tn2025.pl1/5.2.1")
-    text = split_row(["So cong chic dugc tuyén dung (thi tuyén, xét Nauvi", "tuyén) 9"],
-                     entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["So cong chic dugc tuyén dung (thi tuyén, xét Nauvi", "tuyén) 9"])
     assert text.value == "9" and "value-without-unit" in text.reasons
-    clean = split_row(["Số công chức được tuyển dụng (thi tuyển, xét tuyển) Người 9"],
-                      entry.description, entry.unit, entry.codebook)
+    clean = read_row(entry, ["Số công chức được tuyển dụng (thi tuyển, xét tuyển) Người 9"])
     assert clean.value == "9" and "value-without-unit" not in clean.reasons
 
 
 def test_a_decimal_comma_read_as_a_semicolon():
     entry = get_catalog("tn2025.pl1").get("tn2025.pl1/1.1")
-    text = split_row(["Ty lé hoan thanh Chuong trinh CCHC giai doan =", "2021 - 2025 % 12;9"],
-                     entry.description, entry.unit, entry.codebook)
+    text = read_row(entry, ["Ty lé hoan thanh Chuong trinh CCHC giai doan =", "2021 - 2025 % 12;9"])
     assert text.value == "12,9" and "number-format-ambiguous" in text.reasons
