@@ -132,16 +132,11 @@ def ingest_document(document: Document, catalog_id: str | None = None
     for table in tables:
         for row in table.rows:
             raw = row.raw
-            if raw.description_repaired is not None:  # read from repaired lines
-                note_conf = repaired.doubt(raw.page, raw.line_start, raw.line_end,
-                                           raw.note_raw)
-                desc_conf = repaired.doubt(raw.page, raw.line_start, raw.line_end,
-                                           raw.description_repaired)
-            else:
-                raw.note_raw, note_conf = repaired.fix(raw.page, raw.line_start,
-                                                       raw.line_end, raw.note_raw)
-                raw.description_repaired, desc_conf = repaired.fix(
-                    raw.page, raw.line_start, raw.line_end, raw.description_raw)
+            if raw.description_repaired is None:  # no line of the row was changed
+                raw.description_repaired = raw.description_raw
+            note_conf = repaired.doubt(raw.page, raw.line_start, raw.line_end, raw.note_raw)
+            desc_conf = repaired.doubt(raw.page, raw.line_start, raw.line_end,
+                                       raw.description_repaired)
             confs = [c for c in (note_conf, desc_conf) if c is not None]
             raw.text_confidence = min(confs) if confs else None
     document.repaired_text = repaired.text

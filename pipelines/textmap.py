@@ -1,8 +1,8 @@
-"""A document's repaired text, and the repair of pieces of it (a record's note, description).
+"""A document's repaired text, and how sure the repair was of the words in a piece of it.
 
 The repair runs once over the whole document (``normalize.repair_text`` needs the context);
-it keeps every line, and on each line the words map one to one, so a piece of a line is
-repaired by looking its words up on the lines it came from.
+it keeps every line, and on each line the words map one to one, so the words of a piece of a
+repaired line (a record's note, description) can be looked up on the lines it came from.
 """
 
 from __future__ import annotations
@@ -22,29 +22,8 @@ class RepairedDocument:
     confidence: float  # mean word confidence of the repair
     changed_words: int
     lines: list[str] = field(default_factory=list)  # the repaired lines, one per input line
-    _words: dict[int, dict[str, tuple[str, float]]] = field(default_factory=dict)
+    _written: dict[int, dict[str, float]] = field(default_factory=dict)  # line → word → conf
     _index: dict[tuple[int, int], int] = field(default_factory=dict)
-
-    def fix(self, page: int, first: int, last: int, text: str | None
-            ) -> tuple[str | None, float | None]:
-        """``text`` (from lines ``first``–``last`` of ``page``) with its words repaired, and
-        the lowest confidence among the words that changed (None when none changed)."""
-        if not text:
-            return text, None
-        table: dict[str, tuple[str, float]] = {}
-        for number in range(first, last + 1):
-            table.update(self._words.get(self._index.get((page, number), -1), {}))
-        out, lowest = [], None
-        for word in text.split(" "):
-            key = _EDGE.sub("", word)
-            if key in table and table[key][0] != key:
-                repaired, conf = table[key]
-                out.append(word.replace(key, repaired))
-                lowest = conf if lowest is None else min(lowest, conf)
-            else:
-                out.append(word)
-        return " ".join(out), lowest
-
 
     def doubt(self, page: int, first: int, last: int, text: str | None) -> float | None:
         """For ``text`` taken from the repaired lines ``first``–``last`` of ``page``: the
@@ -53,9 +32,9 @@ class RepairedDocument:
             return None
         written: dict[str, float] = {}
         for number in range(first, last + 1):
-            for repaired, conf in self._words.get(self._index.get((page, number), -1),
-                                                  {}).values():
-                written[repaired] = min(conf, written.get(repaired, 1.0))
+            for word, conf in self._written.get(self._index.get((page, number), -1),
+                                                {}).items():
+                written[word] = min(conf, written.get(word, 1.0))
         confs = [written[key] for key in (_EDGE.sub("", w) for w in text.split(" "))
                  if key in written]
         return min(confs) if confs else None
@@ -72,7 +51,7 @@ def repair_document(document: Document) -> RepairedDocument:
     confidences: dict[tuple[int, int], float] = {
         (t.line, t.start): t.confidence for t in result.tokens}
     mean = result.confidence  # a property over every word: once, not per changed word
-    words: dict[int, dict[str, tuple[str, float]]] = {}
+    written: dict[int, dict[str, float]] = {}
     changed = 0
     for i, (before, after) in enumerate(zip(lines, repaired, strict=True)):
         if before == after:
@@ -81,16 +60,17 @@ def repair_document(document: Document) -> RepairedDocument:
         if len(b_words) != len(a_words):
             continue
         starts = [m.start() for m in re.finditer(r"\S+", after)]
-        mapping = {}
+        on_line: dict[str, float] = {}
         for b, a, start in zip(b_words, a_words, starts, strict=True):
             if b != a:
                 changed += 1
+                word = _EDGE.sub("", a)
                 conf = confidences.get((i + 1, start), mean)
-                mapping[_EDGE.sub("", b)] = (_EDGE.sub("", a), conf)
-        words[i] = mapping
+                on_line[word] = min(conf, on_line.get(word, 1.0))
+        written[i] = on_line
     pages: dict[int, list[str]] = {}
     for line, text in zip(document.lines, repaired, strict=True):
         pages.setdefault(line.page, []).append(text)
     index = {(line.page, line.number): i for i, line in enumerate(document.lines)}
     return RepairedDocument("\f".join("\n".join(pages[p]) for p in sorted(pages)),
-                            mean, changed, repaired, words, index)
+                            mean, changed, repaired, written, index)
