@@ -31,6 +31,7 @@ class OcrWord:
 
 DIGITS = "0123456789.,%-"
 LABEL_DIGITS = "0123456789."  # row numbers ("3.2.1.") in a table's STT column
+OCR_VALUE_CONFIDENCE = 0.8  # Tesseract's word confidence for a value cell: below it, review
 
 
 def alphabet(digits: bool | str) -> str:

@@ -14,6 +14,7 @@ from extract.lined import (
     split_row,
     table_regions,
 )
+from extract.ocr import OCR_VALUE_CONFIDENCE
 from extract.textdump import cell_blocks, clean_cell
 from extract.types import Document, Line, RawRow
 from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
@@ -289,9 +290,6 @@ def _by_period(periods: list[str], cells: list[str], raw: RawRow) -> dict[str, s
     if len(cells) != len(periods) and any(cells):
         raw.reasons.append("period-columns-uncertain")
     return {p: (cells[i] if i < len(cells) else "") for i, p in enumerate(periods)}
-
-
-OCR_VALUE_CONFIDENCE = 0.8  # as pipelines.records: an OCR'd value cell below it is reviewed
 
 
 def _by_header(periods: list[str], heads: list[str | None], cells: list[str],

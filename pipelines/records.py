@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 
+from extract.ocr import OCR_VALUE_CONFIDENCE
 from extract.types import Document
 from mapping.catalog import Catalog
 from mapping.tables import MatchedRow, TableResult
@@ -31,7 +32,6 @@ HARD_REASONS = {
     "value-readings-differ", "value-not-found", "value-without-unit",
 }
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
-OCR_VALUE_CONFIDENCE = 0.8  # Tesseract's word confidence for a value cell: below it, review
 
 
 @dataclass
