@@ -83,17 +83,14 @@ class CatalogProfile:
         n = len(self.entries)
         self.idf = {g: math.log(1 + n / c) for g, c in df.items()}
         self.unknown_weight = math.log(1 + n)  # a trigram no entry has: fully informative
-        self.vocabulary = set(df)
-
-        self.entry_weight = [math.fsum(self.idf[g] for g in grams) or 1.0
-                             for grams in self.grams]
-        # the same as a matrix: entry × trigram, the trigram's IDF where the entry has it
+        # entry × trigram: the trigram's IDF where the entry has it
         self._column = {g: i for i, g in enumerate(sorted(df))}
         self._weights = np.zeros((n, len(self._column)))
         for k, grams in enumerate(self.grams):
             for g in grams:
                 self._weights[k, self._column[g]] = self.idf[g]
-        self._entry_weight = np.array(self.entry_weight)
+        self._entry_weight = np.array([math.fsum(self.idf[g] for g in grams) or 1.0
+                                       for grams in self.grams])
         self.trong_do_rows = _trong_do_rows(self.entries)
         self.unit_words = {fold(w) for e in self.entries if e.unit and not e.codebook
                            for w in e.unit.split() if w.isalpha()} | {"%"}
