@@ -29,7 +29,7 @@ HARD_REASONS = {
     "value-from-arithmetic", "no-catalog-match", "rate-out-of-range",
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
     "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
-    "value-readings-differ", "value-not-found", "value-without-unit",
+    "value-readings-differ", "value-not-found", "value-without-unit", "code-among-code-book",
 }
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
 
@@ -148,6 +148,10 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
                 # OCR'd without a Vietnamese model, an empty value cell and a value lost to
                 # noise look the same
                 reasons.append("value-not-found")
+            if value is not None and row.entry.kind == "code":
+                # the code book printed beside the value (`Chưa = 0 … Có = 1`) is OCR'd into
+                # the same lines, so its digits and the value cannot be told apart
+                reasons.append("code-among-code-book")
         if "value-position-uncertain" in reasons:
             confidence *= 0.7
         if "value-cell-noise" in reasons:  # scraps around the number in its cell

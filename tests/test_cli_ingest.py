@@ -83,6 +83,12 @@ def test_specific_values_and_audit_fields(ingested):
     assert ocr["tn2025.pl1/3.2.2"]["row_label_raw"] == "300"
     garbled = ocr["tn2025.pl1/1.3.3"]
     assert garbled["needs_review"]
+    # a code read among the digits of its code book in OCR'd text is not trusted; a code in a
+    # text layer is
+    assert ocr["tn2025.pl1/1.5"]["value"] == 1
+    assert ocr["tn2025.pl1/1.5"]["needs_review"]
+    assert "code-among-code-book" in ocr["tn2025.pl1/1.5"]["reasons"]
+    assert not any("code-among-code-book" in r["reasons"] for r in by_id.values())
     for record in ocr.values():
         assert 0.0 <= record["confidence"] <= 1.0
 
