@@ -60,6 +60,8 @@ class RawRow:
     trong_do: bool = False
     style: str = ""  # "tab", "pdf-text", "ocr", "cells"
     values_by_period: dict[str, str] | None = None  # per-year tables: period → printed value
+    # per-year tables read cell by cell: period → what was unsure about that cell alone
+    period_reasons: dict[str, list[str]] | None = None
     reasons: list[str] = field(default_factory=list)  # what extraction was unsure of
     confidence: float | None = None  # OCR confidence of the row's text, when known
     bbox: tuple[float, float, float, float] | None = None  # union of the row's line boxes

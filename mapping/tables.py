@@ -293,41 +293,43 @@ def _by_period(periods: list[str], cells: list[str], raw: RawRow) -> dict[str, s
 
 
 def _by_header(periods: list[str], heads: list[str | None], cells: list[str],
-               raw: RawRow) -> dict[str, str]:
-    """Value cells of a per-year table → {period: printed value}, the columns placed by their
-    header (``Năm 2021`` …). A header the OCR misread is placed by its position when the table
-    has as many period columns as the catalog has periods; a header that names a period the
-    catalog's columns do not hold in that position is flagged ``period-columns-uncertain``."""
+               raw: RawRow) -> dict[str, int | None]:
+    """Which value cell of a per-year row holds each period (None: none), the columns placed
+    by their header (``Năm 2021`` …). A header the OCR misread is placed by its position when
+    the table has as many period columns as the catalog has periods; a header that names a
+    period the catalog's columns do not hold in that position is flagged
+    ``period-columns-uncertain``."""
     if not cells:  # a row above the table's period header
         raw.reasons.append("period-columns-uncertain")
-        return {p: "" for p in periods}
+        return dict.fromkeys(periods)
     if sorted(h for h in heads if h) == sorted(periods):
-        by_head = dict(zip(heads, cells, strict=False))
-        return {p: by_head.get(p, "") for p in periods}
+        column = {h: i for i, h in enumerate(heads[:len(cells)]) if h}
+        return {p: column.get(p) for p in periods}
     if len(heads) == len(periods):
         if any(h is not None and h != p for h, p in zip(heads, periods, strict=True)):
             raw.reasons.append("period-columns-uncertain")
-        return dict(zip(periods, cells, strict=True))
-    return _by_period(periods, cells, raw)
+    elif len(cells) != len(periods) and any(cells):
+        raw.reasons.append("period-columns-uncertain")
+    return {p: (i if i < len(cells) else None) for i, p in enumerate(periods)}
 
 
-def _clean_period_cells(cells: list[str], confidences: list[float | None], raw: RawRow
-                        ) -> list[str]:
-    """OCR'd period cells: scraps around a number dropped (``| 19 .`` → ``19``, row flagged
-    ``value-cell-noise``); a cell that holds no one number kept as read, so its record says
-    ``value-garbled``. A value cell whose reading is in doubt (the readings disagreed, or
-    Tesseract was unsure) flags the row ``ocr-value-uncertain``: the records of a row share
-    its reasons."""
-    out = []
+def _clean_period_cells(cells: list[str], confidences: list[float | None]
+                        ) -> tuple[list[str], list[list[str]]]:
+    """OCR'd period cells, and what is unsure about each: scraps around a number dropped
+    (``| 19 .`` → ``19``, ``value-cell-noise``); a cell that holds no one number kept as read,
+    so its record says ``value-garbled``; a cell whose reading is in doubt (the readings
+    disagreed, or Tesseract was unsure) is ``ocr-value-uncertain``. Each doubt stays with its
+    own cell: the other periods of the row are not flagged for it."""
+    out, doubts = [], []
     for i, cell in enumerate(cells):
         value, noisy = clean_value_cell(cell)
-        if noisy and value:
-            raw.reasons.append("value-cell-noise")
+        doubt = ["value-cell-noise"] if noisy and value else []
         out.append(value if value is not None else cell.strip())
         confidence = confidences[i] if i < len(confidences) else None
         if cell.strip() and confidence is not None and confidence < OCR_VALUE_CONFIDENCE:
-            raw.reasons.append("ocr-value-uncertain")
-    return out
+            doubt.append("ocr-value-uncertain")
+        doubts.append(doubt)
+    return out, doubts
 
 
 def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
@@ -376,19 +378,31 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 bbox=_union(lines))
             if prepared.period_heads is not None and len(alignment.catalog.periods) > 1:
                 index = match.items[0]
-                printed = _clean_period_cells(prepared.period_cells[index],
-                                              prepared.period_confidences[index], raw)
+                printed, doubts = _clean_period_cells(prepared.period_cells[index],
+                                                      prepared.period_confidences[index])
                 if lines[0].as_read is not None and "\t" in lines[0].as_read:
                     # read from the repaired text: the values as OCR printed them must agree
-                    as_read = _clean_period_cells(
-                        _cells_at(lines[0].as_read, prepared.period_columns[index]), [], raw)
-                    if [_number(x) for x in as_read] != [_number(x) for x in printed]:
-                        raw.reasons.append("value-readings-differ")
+                    as_read, _ = _clean_period_cells(
+                        _cells_at(lines[0].as_read, prepared.period_columns[index]), [])
+                    for i in range(max(len(as_read), len(printed))):
+                        if _number(as_read[i] if i < len(as_read) else "") != _number(
+                                printed[i] if i < len(printed) else ""):
+                            (doubts[i] if i < len(doubts) else raw.reasons).append(
+                                "value-readings-differ")
                     raw.description_raw = clean_cell(lines[0].as_read.split("\t")[1])
                     raw.description_repaired = cells[1]
-                raw.values_by_period = _by_header(alignment.catalog.periods,
-                                                  prepared.period_heads, printed, raw)
-                raw.reasons = list(dict.fromkeys(raw.reasons))
+                column = _by_header(alignment.catalog.periods, prepared.period_heads, printed,
+                                    raw)
+                raw.values_by_period = {p: printed[i] if i is not None else ""
+                                        for p, i in column.items()}
+                raw.period_reasons = {p: list(dict.fromkeys(doubts[i]))
+                                      for p, i in column.items() if i is not None}
+                for i in set(range(len(doubts))) - set(column.values()):
+                    raw.reasons.extend(doubts[i])  # a doubtful cell under no period column
+                # the row-level reading of the first value cell is one of the period cells
+                raw.reasons = [r for r in dict.fromkeys(raw.reasons)
+                               if r not in ("value-cell-noise", "value-garbled")]
+                raw.value_confidence = None
             elif prepared.period_heads is None and prepared.period_cells is not None:
                 raw.values_by_period = _by_period(
                     alignment.catalog.periods, prepared.period_cells[match.items[0]], raw)

@@ -31,6 +31,11 @@ HARD_REASONS = {
     "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
     "value-readings-differ", "value-not-found", "value-without-unit", "code-among-code-book",
 }
+# reasons about one value: a per-year row's records each take only their own cell's (all of
+# CELL_REASONS where the row was read cell by cell, else those of parsing the number)
+PARSE_REASONS = {"value-garbled", "code-out-of-range", "rate-out-of-range", "percent-on-non-rate",
+                 "number-format-ambiguous"}
+CELL_REASONS = PARSE_REASONS | {"ocr-value-uncertain", "value-cell-noise"}
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
 
 
@@ -182,11 +187,14 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             records.append(base)
             continue
         identity = _identity_confidence(row, [])
+        cell_doubts = row.raw.period_reasons or {}
         for period, cell in row.raw.values_by_period.items():
-            cell_reasons = [r for r in reasons if r not in {
-                "value-garbled", "code-out-of-range", "rate-out-of-range", "percent-on-non-rate",
-                "number-format-ambiguous"}]
+            # the row's reasons about its identity and text, and this cell's own doubts
+            own = CELL_REASONS if row.raw.period_reasons is not None else PARSE_REASONS
+            cell_reasons = [r for r in reasons if r not in own] + cell_doubts.get(period, [])
             cell_value, factor = _parse_value(row, cell_reasons, cell or None)
+            if "value-cell-noise" in cell_reasons:
+                factor *= 0.85
             records.append(replace(base, period=period, value=cell_value,
                                    value_raw=cell or None, reasons=cell_reasons,
                                    confidence=identity * (factor if cell else 1.0)))

@@ -54,3 +54,29 @@ def test_per_year_table_gives_one_record_per_period(tmp_path):
         assert record["value_raw"] == (value or None)
         assert record["value"] == (int(value) if value else None)
     assert {r["period"] for r in pl1} == set(periods)
+
+
+def test_a_doubtful_cell_flags_its_own_period_only():
+    """A per-year row read cell by cell (a scan) whose 2023 cell Tesseract was unsure of: the
+    2023 record needs review, the other periods of the row do not."""
+    from extract.types import RawRow
+    from mapping.catalog import get_catalog
+    from mapping.tables import MatchedRow, TableResult
+    from pipelines.records import records_for_table
+
+    catalog = get_catalog("dc.pl1")
+    entry = next(e for e in catalog.entries if e.kind == "count")
+    cells = {p: str(10 + i) for i, p in enumerate(catalog.periods)}
+    doubtful = catalog.periods[2]
+    raw = RawRow(label_raw=entry.label, description_raw=entry.description, unit_raw=entry.unit,
+                 value_raw=cells[catalog.periods[0]], values_by_period=cells,
+                 period_reasons={p: ["ocr-value-uncertain"] if p == doubtful else []
+                                 for p in catalog.periods})
+    row = MatchedRow(raw=raw, catalog=catalog, entry=entry, label_how="exact", desc_score=0.9)
+    records = records_for_table(TableResult("Phụ lục 1", catalog, 1.0, [row]), "scan.pdf", 1.0)
+    by_period = {r.period: r for r in records}
+    assert [by_period[p].value for p in catalog.periods] == [10 + i for i in range(
+        len(catalog.periods))]
+    assert by_period[doubtful].needs_review
+    assert "ocr-value-uncertain" in by_period[doubtful].reasons
+    assert not any(by_period[p].needs_review for p in catalog.periods if p != doubtful)
