@@ -380,9 +380,10 @@ class _Writer:
     """Places text and rules on pages of one document, with the embedded fonts."""
 
     def __init__(self, doc: pymupdf.Document, fonts: _Fonts, layout: Layout,
-                 text_encoding: str | None = None) -> None:
+                 text_encoding: str | None = None, ruled: bool = True) -> None:
         self.doc, self.fonts, self.layout = doc, fonts, layout
         self.text_encoding = text_encoding
+        self.ruled = ruled  # False: cell borders are not drawn
         self.page: pymupdf.Page | None = None
         self.y = layout.top
         self.pages = 0
@@ -446,6 +447,8 @@ class _Writer:
 
     def rules(self, rects: list[pymupdf.Rect]) -> None:
         assert self.page is not None
+        if not self.ruled:
+            return
         shape = self.page.new_shape()
         for rect in rects:
             shape.draw_rect(rect)
@@ -611,7 +614,7 @@ def render_pdf(rows: list[FilledRow], catalog: Catalog, path: str | Path, *,
                title: str | None = None, rng: random.Random | None = None,
                organisation: str | None = None, font: str = "sans", prose: bool = True,
                layout: Layout | None = None, repeat_header: bool = True,
-               text_encoding: str | None = None) -> int:
+               text_encoding: str | None = None, ruled: bool = True) -> int:
     """Write a born-digital A4 PDF: a short report (``prose``), then on a new page the heading
     "PHỤ LỤC SỐ I", the ``title`` and a ruled table STT | Các chỉ tiêu | Đơn vị tính | Số liệu |
     Ghi chú whose cells wrap and are vertically centred; the header repeats on each page (unless
@@ -620,7 +623,8 @@ def render_pdf(rows: list[FilledRow], catalog: Catalog, path: str | Path, *,
     STT | Chỉ tiêu | Năm 2021 … Năm 2025 (tính đến 31/3). ``text_encoding`` (e.g.
     ``"tcvn3-lookalike"``) writes every string as a legacy-font document's text layer holds it
     (``normalize.encodings.encode_legacy``): it looks wrong and must be repaired on reading.
-    Returns the number of pages."""
+    ``ruled=False`` draws no cell borders (a borderless Word table): the same layout, and no
+    grid to find. Returns the number of pages."""
     rng = rng or random.Random(0)
     per_year = len(catalog.periods) > 1
     layout = period_layout(len(catalog.periods), layout) if per_year else (layout or Layout())
@@ -631,7 +635,7 @@ def render_pdf(rows: list[FilledRow], catalog: Catalog, path: str | Path, *,
             else "Phụ lục"
     organisation = organisation or rng.choice(ORGANISATIONS.get(catalog.id, ("Sở Nội vụ",)))
     doc = pymupdf.open()
-    writer = _Writer(doc, fonts, layout, text_encoding)
+    writer = _Writer(doc, fonts, layout, text_encoding, ruled)
     writer.new_page()
     if prose:
         _prose(writer, organisation, rng)

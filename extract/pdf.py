@@ -74,13 +74,55 @@ def layer_words_to_lines(words: list[tuple], page: int) -> list[Line]:
                 last.append(word)
                 continue
         rows.append([word])
-    lines = []
-    for n, row in enumerate(rows, start=1):
+    for row in rows:
         row.sort(key=lambda w: w[0])
+    _rejoin_wrapped_cells(rows)
+    lines = []
+    for n, row in enumerate((r for r in rows if r), start=1):
         box = (min(w[0] for w in row), min(w[1] for w in row), max(w[2] for w in row),
                max(w[3] for w in row))
         lines.append(Line(" ".join(w[4] for w in row), page, n, box))
     return lines
+
+
+WRAP_LOOKAHEAD = 3  # visual lines below a cut cell searched for the rest of it
+_CUT = re.compile(r"^(?:\d+,|\S*=)$")  # ``46204,`` (a decimal cut) or ``Chưa có =`` (a code)
+
+
+def _rejoin_wrapped_cells(rows: list[list[tuple]]) -> None:
+    """In a table without ruling lines each cell's lines are visual lines of their own, and
+    the cells of a row are centred on each other, so a cell cut after a decimal comma
+    (``46204,`` / ``81``) or a code book cut after its ``=`` (``Chưa có =`` / ``0``) has its
+    rest one or more lines below, under the same cell, beside other cells' words. Move that
+    rest (digits only) back to the end of its cell, so that ``81`` is not read as the next
+    row's value. In place; a row may be left empty."""
+    moved: dict[int, list[tuple]] = {}  # row → words moved up out of it (their place)
+    for n, row in enumerate(rows):
+        if not any(_CUT.match(w[4]) for w in row):
+            continue
+        for i, word in enumerate(row):
+            gap = 0.5 * (word[3] - word[1])  # wider than a space between words: another cell
+            if not _CUT.match(word[4]) or (i + 1 < len(row) and row[i + 1][0] - word[2] < gap):
+                continue  # not the last word of its cell
+            start = i  # the cell's first word on this line
+            while start > 0 and row[start][0] - row[start - 1][2] < gap:
+                start -= 1
+            left, right = row[start][0], row[i][2]
+            for gone in sorted(moved.get(n, []), key=lambda w: -w[0]):
+                if 0 <= left - gone[2] < gap:  # the cell began with a word moved up from it
+                    left = gone[0]
+            for m, below in enumerate(rows[n + 1:n + 1 + WRAP_LOOKAHEAD], start=n + 1):
+                under = [w for w in below if left - 2 <= (w[0] + w[2]) / 2 <= right + 2]
+                if not under:
+                    continue
+                first = under[0]  # the cell's next line starts with its rest
+                if re.fullmatch(r"\d+%?", first[4]):
+                    cut = row[i]
+                    joined = cut[4] + first[4] if cut[4].endswith(",") else f"{cut[4]} {first[4]}"
+                    row[i] = (cut[0], cut[1], max(cut[2], first[2]), cut[3], joined, *cut[5:])
+                    below.remove(first)
+                    moved.setdefault(m, []).append(first)
+                break
 
 
 def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
@@ -102,8 +144,22 @@ def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
     for line in layer_words_to_lines(outside, page_number):
         rows.append((line.bbox[1], line))
     rows.sort(key=lambda r: r[0])
-    return [Line(line.text, page_number, n, line.bbox) for n, (_, line) in
-            enumerate(rows, start=1)]
+    lines = [line for _, line in rows]
+    width, height = page.rect.width, page.rect.height
+    for line in (lines[:1] + lines[-1:]) if len(lines) > 1 else []:
+        if _is_page_number(line, width, height):
+            lines.remove(line)
+    return [Line(line.text, page_number, n, line.bbox) for n, line in enumerate(lines, start=1)]
+
+
+def _is_page_number(line: Line, width: float, height: float) -> bool:
+    """A bare number centred in the top or bottom margin: the page's number, which would
+    otherwise read as a value of the table row beside it (a table without ruling lines)."""
+    if not re.fullmatch(r"\d{1,3}", line.text.strip()) or line.bbox is None:
+        return False
+    x0, y0, x1, y1 = line.bbox
+    centred = abs((x0 + x1) / 2 - width / 2) < 0.1 * width
+    return centred and (y1 < 0.1 * height or y0 > 0.9 * height)
 
 
 def _join_wrapped(cell: str) -> str:

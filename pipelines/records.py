@@ -30,6 +30,7 @@ HARD_REASONS = {
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
     "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
     "value-readings-differ", "value-not-found", "value-without-unit", "code-among-code-book",
+    "value-on-section-row",
 }
 # reasons about one value: a per-year row's records each take only their own cell's (all of
 # CELL_REASONS where the row was read cell by cell, else those of parsing the number)
@@ -146,6 +147,10 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
         value, value_factor = _parse_value(row, reasons, row.raw.value_raw)
         if row.raw.value_raw is not None:
             confidence *= value_factor
+        if value is not None and row.entry.kind == "section":
+            # the template prints no value here: real reports sometimes do (a total), but so
+            # does a number of the row above that wrapped onto this row's lines
+            reasons.append("value-on-section-row")
         if noisy:
             reasons.append("ocr-text")
             confidence *= 0.93

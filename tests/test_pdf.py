@@ -182,3 +182,28 @@ def test_degraded_scan_of_a_filled_table_gives_its_printed_cells(tmp_path):
     assert len(values) >= 10
     got = {(r[0], r[3]) for r in read if len(r) == 5}
     assert [v for v in values if v not in got] == []
+
+
+@pytest.mark.parametrize("catalog_id, seed", [("tn2025.pl1", 7700), ("tn2025.pl2", 7703)])
+def test_table_without_ruling_lines_from_its_text_layer(tmp_path, catalog_id, seed):
+    """A borderless table: no grid to find, so rows are visual lines whose cells are centred
+    on each other. A value cut after its decimal comma (``46204,`` / ``81``), a code book cut
+    after its ``=`` (``Chưa có =`` / ``0``) and the page number at the top of a page (``4``)
+    must not become another row's value: every printed value is read exactly, and no wrong
+    value goes unflagged."""
+    from bench.generalize import score_document
+    from bench.synth import expected_records
+
+    catalog = get_catalog(catalog_id)
+    rows = fill_catalog(catalog, random.Random(seed))
+    pdf = tmp_path / "borderless.pdf"
+    render_pdf(rows, catalog, pdf, rng=random.Random(seed), ruled=False)
+    with pymupdf.open(pdf) as doc:
+        assert not doc[1].find_tables().tables  # nothing for the grid reader
+    out = tmp_path / "out"
+    assert run_cli("ingest", str(pdf), "--out", str(out)).returncode == 0
+    records = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    score = score_document(records, expected_records(rows))
+    assert score["rows_right"] == len(catalog.entries)
+    assert score["values_exact"] >= score["values"] - 1
+    assert score["wrong_unflagged"] == 0, score["wrong"]
