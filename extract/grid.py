@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -206,8 +206,7 @@ def page_lines(words: list[OcrWord], grid: Grid | None, page: int, scale: float)
     rows, outside = words_to_cells(words, grid, page, scale)
     prose = words_to_lines(outside, page, 1, scale)
     merged = sorted(rows + prose, key=lambda line: line.bbox[1] if line.bbox else 0)
-    return [Line(line.text, page, n, line.bbox, line.confidence, line.cell_confidences)
-            for n, line in enumerate(merged, start=1)]
+    return [replace(line, number=n) for n, line in enumerate(merged, start=1)]
 
 
 # --- cell by cell ---------------------------------------------------------------------------

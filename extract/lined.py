@@ -167,14 +167,16 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 def split_row(bodies: list[str], description: str, unit: str | None,
-              codebook: dict[str, str] | None, periods: int = 1) -> RowText:
+              codebook: dict[str, str] | None, periods: int = 1,
+              own_line: int | None = None) -> RowText:
     """Separate a row's text (label already removed) into description, unit, value and note.
 
     Reading left to right, the description's own words and numbers (``2021 - 2025``,
     ``năm 2015``) are description; the unit is recognised from the catalog's unit; the first
     other number is the value; what follows it is the note.
     ``["Tỷ lệ DVC ... (Toàn trình + % 29.3% 12/41 TTHC", "Một phần)"]`` → value ``29.3%``,
-    note ``12/41 TTHC``.
+    note ``12/41 TTHC``. ``own_line``: which body printed the row's label, when one did (a line
+    above it that starts with a number is a note's; the label's own line is the row's).
     """
     desc_words = {_word_key(w) for w in _tokens(description)} - {""}
     desc_numbers = set(re.findall(r"\d+(?:[.,]\d+)?%?", description))
@@ -241,7 +243,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
                 continue  # a misread letter inside the description ("Ty 16 thuc hien")
             head_words = [t for t in tokens[:i] if _matches_word(t, desc_words) or is_unit(t)]
             rest_words = [t for t in tokens[i + 1:] if re.match(r"^[^\W\d_]{2,}", t)]
-            if not head_words and not desc_parts and not unit_parts and rest_words:
+            if not head_words and not desc_parts and not unit_parts and rest_words and (
+                    own_line is None or n < own_line):
                 break  # a note line above the row's own line ("Trong d6 c6 29 TTHC ...")
             v = i
             break
@@ -279,6 +282,8 @@ def split_row(bodies: list[str], description: str, unit: str | None,
             reasons.append("number-format-ambiguous")
         if NUMBER.match(token):
             value = token
+            if not rest and re.fullmatch(r"\d+", token) and raw_lines[n][-1:] == [token + ","]:
+                reasons.append("value-cut")  # "46204," ends its line: ",81" may be below
             if note_parts:
                 reasons.append("value-on-continuation-line")
             while periods > 1 and rest and (NUMBER.match(rest[0]) or rest[0] in {"-", "x"}):

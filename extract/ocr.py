@@ -231,5 +231,7 @@ def words_to_lines(words: list[OcrWord], page: int, first_number: int,
         box = (min(w.bbox[0] for w in group) * scale, min(w.bbox[1] for w in group) * scale,
                max(w.bbox[2] for w in group) * scale, max(w.bbox[3] for w in group) * scale)
         lines.append(Line(" ".join(w.text for w in group), page, first_number + offset, box,
-                          round(sum(w.confidence for w in group) / len(group), 3)))
+                          round(sum(w.confidence for w in group) / len(group), 3),
+                          word_confidences=tuple(
+                              round(w.confidence, 3) for w in group for _ in w.text.split())))
     return lines

@@ -9,7 +9,7 @@ page is rendered and handed to the OCR engine. A page is the unit of work (``Pag
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -95,11 +95,13 @@ def _rejoin_wrapped_cells(rows: list[list[tuple]]) -> None:
     (``46204,`` / ``81``) or a code book cut after its ``=`` (``Chưa có =`` / ``0``) has its
     rest one or more lines below, under the same cell, beside other cells' words. Move that
     rest (digits only) back to the end of its cell, so that ``81`` is not read as the next
-    row's value. In place; a row may be left empty."""
+    row's value. A number so rejoined goes to the visual line at the middle of its cell,
+    where the row's one-line cells stand. In place; a row may be left empty."""
     moved: dict[int, list[tuple]] = {}  # row → words moved up out of it (their place)
     for n, row in enumerate(rows):
         if not any(_CUT.match(w[4]) for w in row):
             continue
+        numbers: list[tuple[tuple, int]] = []  # (a rejoined number, the row its rest was on)
         for i, word in enumerate(row):
             gap = 0.5 * (word[3] - word[1])  # wider than a space between words: another cell
             if not _CUT.match(word[4]) or (i + 1 < len(row) and row[i + 1][0] - word[2] < gap):
@@ -118,11 +120,28 @@ def _rejoin_wrapped_cells(rows: list[list[tuple]]) -> None:
                 first = under[0]  # the cell's next line starts with its rest
                 if re.fullmatch(r"\d+%?", first[4]):
                     cut = row[i]
-                    joined = cut[4] + first[4] if cut[4].endswith(",") else f"{cut[4]} {first[4]}"
-                    row[i] = (cut[0], cut[1], max(cut[2], first[2]), cut[3], joined, *cut[5:])
+                    number = cut[4].endswith(",")
+                    joined = cut[4] + first[4] if number else f"{cut[4]} {first[4]}"
+                    row[i] = (cut[0], cut[1], max(cut[2], first[2]),
+                              first[3] if number else cut[3], joined, *cut[5:])
                     below.remove(first)
                     moved.setdefault(m, []).append(first)
+                    if number:
+                        numbers.append((row[i], m))
                 break
+        for word, last in numbers:
+            centre = (word[1] + word[3]) / 2
+            here = min(range(n, last + 1), key=lambda k: abs(_centre(rows[k], word) - centre))
+            if here != n:
+                row.remove(word)
+                rows[here].append(word)
+                rows[here].sort(key=lambda w: w[0])
+
+
+def _centre(row: list[tuple], leave_out: tuple) -> float:
+    """The mean vertical centre of a visual line's words (infinitely far when it has none)."""
+    centres = [(w[1] + w[3]) / 2 for w in row if w is not leave_out]
+    return sum(centres) / len(centres) if centres else float("inf")
 
 
 def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
@@ -144,12 +163,14 @@ def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
     for line in layer_words_to_lines(outside, page_number):
         rows.append((line.bbox[1], line))
     rows.sort(key=lambda r: r[0])
-    lines = [line for _, line in rows]
-    width, height = page.rect.width, page.rect.height
-    for line in (lines[:1] + lines[-1:]) if len(lines) > 1 else []:
-        if _is_page_number(line, width, height):
-            lines.remove(line)
-    return [Line(line.text, page_number, n, line.bbox) for n, line in enumerate(lines, start=1)]
+    return without_page_number([line for _, line in rows], page.rect.width, page.rect.height)
+
+
+def without_page_number(lines: list[Line], width: float, height: float) -> list[Line]:
+    """The page's lines without its printed page number (first or last line), renumbered."""
+    ends = (lines[:1] + lines[-1:]) if len(lines) > 1 else []
+    kept = [line for line in lines if not (line in ends and _is_page_number(line, width, height))]
+    return [replace(line, number=n) for n, line in enumerate(kept, start=1)]
 
 
 def _is_page_number(line: Line, width: float, height: float) -> bool:
@@ -250,11 +271,15 @@ def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> Pag
     grid = find_grid(horizontal, vertical)
     if grid is None:
         h, w = gray.shape
-        image = masked_page(gray, text_ink(ink, horizontal, vertical))
-        words = engine.recognize_regions(image, [(0, 0, w, h)], job.lang)[0]
+        text = text_ink(ink, horizontal, vertical)
+        image = masked_page(gray, text)
+        words = _recheck_numbers(engine, image, text,
+                                 engine.recognize_regions(image, [(0, 0, w, h)], job.lang)[0])
     else:
         words = read_table_page(engine, gray, ink, horizontal, vertical, grid, job.lang)
     lines = page_lines(words, grid, job.index + 1, scale)
+    if grid is None:
+        lines = without_page_number(lines, gray.shape[1] * scale, gray.shape[0] * scale)
     conf = (sum(w.confidence for w in words) / len(words)) if words else None
     return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
 
@@ -309,6 +334,46 @@ def read_table_page(engine: OcrEngine, gray: np.ndarray, ink: np.ndarray,
             if number_words and LABEL.match(_joined(number_words).replace(" ", "")):
                 read[n] = [_value_word(number_words)]
     return [word for region_words in read for word in region_words]
+
+
+NUMBER_WORD = re.compile(r"^[+\-(]?\d[\d.,]*%?[).,;:]?$")  # "29,3", "100%", "46204,", "(12)"
+NUMBER_PAD = 6  # pixels around a number's box when it is read again
+
+
+def _recheck_numbers(engine: OcrEngine, image: np.ndarray, text: np.ndarray,
+                     words: list[OcrWord]) -> list[OcrWord]:
+    """A page read whole (no ruled cells): each number is read again from its own box with
+    the digits alphabet, on the binary image and, where that reading differs, on the grey
+    one. Two readings that agree give the number; with no two agreeing the text reading
+    stays, its confidence below review (``DISAGREE_CONFIDENCE``). Words keep their line and
+    box."""
+    numbers = [n for n, word in enumerate(words) if NUMBER_WORD.match(word.text)]
+    if not numbers:
+        return words
+    h, w = text.shape
+    rects = []
+    for n in numbers:
+        x0, y0, x1, y1 = (int(v) for v in words[n].bbox)
+        rects.append((max(0, x0 - NUMBER_PAD), max(0, y0 - NUMBER_PAD),
+                      min(w, x1 + NUMBER_PAD), min(h, y1 + NUMBER_PAD)))
+    binary = np.where(text > 0, 0, 255).astype(np.uint8)
+    digits = engine.recognize_regions(binary, rects, DIGITS_LANG, digits=True)
+    unsure = [k for k, n in enumerate(numbers)
+              if _compact(_joined(digits[k])) != _compact(words[n].text)]
+    again = engine.recognize_regions(image, [rects[k] for k in unsure], DIGITS_LANG,
+                                     digits=True) if unsure else []
+    out = list(words)
+    for k, grey in zip(unsure, again, strict=True):
+        word = words[numbers[k]]
+        first, second = _compact(_joined(digits[k])), _compact(_joined(grey))
+        if second and second == _compact(word.text):
+            continue  # the grey digits reading agrees with the text reading
+        if first and first == second:  # both digits readings against the text reading
+            out[numbers[k]] = replace(word, text=_joined(grey), confidence=min(
+                word.confidence, *(g.confidence for g in grey)))
+        else:
+            out[numbers[k]] = replace(word, confidence=min(word.confidence, DISAGREE_CONFIDENCE))
+    return out
 
 
 LABEL = re.compile(r"^\d+(?:[.,]\d+)*[.,]?$")  # "3.", "3.2.1.", misread "3,2."

@@ -16,6 +16,8 @@ class Line:
     confidence: float | None = None  # OCR word-confidence mean, 0–1, when OCR made it
     cell_confidences: tuple[float | None, ...] | None = None  # table rows: per cell, lowest word
     as_read: str | None = None  # the text as read, when ``text`` is its repair (OCR noise)
+    # OCR: each word's confidence, in the order of ``text.split()`` as read
+    word_confidences: tuple[float, ...] | None = None
 
 
 @dataclass

@@ -91,6 +91,29 @@ def _is_header(cells: list[str]) -> bool:
     return first in {"stt", "so tt", "tt"} or (not first and "don vi tinh" in joined)
 
 
+HEADER_WORDS = frozenset("stt tt ket qua cac chi tieu don vi tinh so lieu ghi chu".split())
+
+
+def _header_lines(lines: list[Line]) -> set[int]:
+    """Indexes of a table header printed as lines (a page repeating it, in text without cell
+    borders): the line naming STT with the indicators or notes column, and the lines next to
+    it made only of header words (``Kết quả`` / ``Đơn vị`` / ``Số liệu`` / ``tính``). Left
+    in, they would read as the row above's note and hide the next row's description."""
+    out: set[int] = set()
+    for n, line in enumerate(lines):
+        words = fold(line.text).split()
+        if "stt" not in words[:2] or not ("tieu" in words or "chu" in words):
+            continue
+        out.add(n)
+        for step in (-1, 1):
+            k = n + step
+            while 0 <= k < len(lines) and abs(k - n) <= 3 and (
+                    set(fold(lines[k].text).split()) <= HEADER_WORDS and lines[k].text.strip()):
+                out.add(k)
+                k += step
+    return out
+
+
 PERIOD_HEAD = re.compile(r"^n\w{1,2}m\s*(\S{4})\b")  # "Năm 2021", OCR's "Nam 2021"
 PERIOD_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*\)?\s*$")  # "(tính đến 31/3)"
 
@@ -171,8 +194,9 @@ def _prepare(region: Region) -> _Prepared:
                          period_confidences=[[]] * missing + period_confidences,
                          period_columns=[[]] * missing + period_columns)
     items, lines, trong = [], [], []
-    for line in region.lines:
-        if not line.text.strip():
+    header = _header_lines(region.lines)
+    for n, line in enumerate(region.lines):
+        if not line.text.strip() or n in header:
             continue
         parts = split_label(line)
         if not parts.body and not parts.label and not parts.trong_do:
@@ -413,8 +437,10 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                     raw.reasons.append("value-readings-differ")
         else:
             bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
+            labelled = [n for n, i in enumerate(match.items) if prepared.items[i].label]
             text = split_row(bodies, entry.description, entry.unit, entry.codebook,
-                             len(alignment.catalog.periods))
+                             len(alignment.catalog.periods),
+                             own_line=labelled[0] if labelled else None)
             as_read = _as_read(lines, match, entry, len(alignment.catalog.periods))
             if as_read is not None:
                 _cross_check(text, as_read)
@@ -426,7 +452,8 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                 trong_do=any(prepared.parts_trong_do[i] for i in match.items),
                 style="lined", reasons=list(text.reasons),
                 confidence=min((ln.confidence for ln in lines if ln.confidence is not None),
-                               default=None), bbox=_union(lines))
+                               default=None), bbox=_union(lines),
+                value_confidence=_word_confidence(lines, text.value))
             if as_read is not None:  # the printed words; ``text`` read the repaired ones
                 raw.description_raw, raw.description_repaired = (as_read.description,
                                                                  text.description)
@@ -437,6 +464,18 @@ def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
                                label_how=match.label_how, desc_score=match.desc_score))
     return TableResult(prepared.region.heading, alignment.catalog,
                        fit, _with_missing_rows(rows, alignment.catalog))
+
+
+def _word_confidence(lines: list[Line], value: str | None) -> float | None:
+    """OCR's confidence in the word that printed ``value`` on the row's lines (the lowest, if
+    it is printed more than once); None when the lines carry no word confidences."""
+    if value is None:
+        return None
+    found = [conf for line in lines if line.word_confidences
+             for word, conf in zip((line.as_read or line.text).split(), line.word_confidences,
+                                   strict=False)
+             if value in (word, word.rstrip(".,;:)"), word.lstrip("(+"))]
+    return min(found, default=None)
 
 
 def _as_read(lines: list[Line], match, entry: CatalogEntry, periods: int) -> RowText | None:

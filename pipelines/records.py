@@ -30,7 +30,7 @@ HARD_REASONS = {
     "value-position-uncertain", "number-format-ambiguous", "value-note-adjacent",
     "ocr-low-confidence", "value-ambiguous", "row-not-found", "ocr-value-uncertain",
     "value-readings-differ", "value-not-found", "value-without-unit", "code-among-code-book",
-    "value-on-section-row",
+    "value-on-section-row", "value-cut",
 }
 # reasons about one value: a per-year row's records each take only their own cell's (all of
 # CELL_REASONS where the row was read cell by cell, else those of parsing the number)
@@ -154,9 +154,11 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
         if noisy:
             reasons.append("ocr-text")
             confidence *= 0.93
+        # text OCR'd without a Vietnamese model, or a page OCR'd whole (no ruled cells to read
+        # one by one): rows are read from lines where cells interleave
+        if noisy or (row.raw.confidence is not None and row.raw.style == "lined"):
             if value is None and row.entry.kind != "section" and not row.raw.values_by_period:
-                # OCR'd without a Vietnamese model, an empty value cell and a value lost to
-                # noise look the same
+                # an empty value cell and a value lost to noise look the same
                 reasons.append("value-not-found")
             if value is not None and row.entry.kind == "code":
                 # the code book printed beside the value (`Chưa = 0 … Có = 1`) is OCR'd into
