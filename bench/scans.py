@@ -191,9 +191,10 @@ def run_per_year(seed: int = 7000) -> list[dict]:
 
 
 # Borderless tables (no ruling lines: no grid, so visual lines and whole-page OCR). Seeds
-# 7700-7703 and 7710-7713 were used to develop their reading; these were scored as they came.
-BORDERLESS = (("tn2025.pl1", 7720), ("tn2025.pl2", 7721), ("tn2025.pl1", 7722),
-              ("tn2025.pl2", 7723))
+# 7700-7703, 7710-7713 and 7720-7723 were used to develop their reading; these were scored
+# as they came.
+BORDERLESS = (("tn2025.pl1", 7730), ("tn2025.pl2", 7731), ("tn2025.pl1", 7732),
+              ("tn2025.pl2", 7733))
 
 
 def run_borderless() -> list[dict]:
