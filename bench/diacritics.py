@@ -30,9 +30,9 @@ from normalize.diacritics import (
     canonical_tone_placement,
     is_vietnamese_syllable,
     load_model,
-    new_tone_placement,
     restore_diacritics,
     strip_diacritics,
+    tone_style,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,19 +140,6 @@ def _pyvi_restorer() -> Callable[[str], str] | None:
 HOUSE_STYLE = "ours, --tone-style of the text"
 
 
-def house_style(reference: str) -> str:
-    """The tone placement a text uses on most of its open ``oa``/``oe``/``uy`` syllables:
-    ``"new"`` (``hoà``, ``thuỷ``) or ``"old"`` (``hòa``, ``thủy``) — what a user who knows
-    their documents passes as ``--tone-style``."""
-    old = new = 0
-    for word in _WORD_RE.findall(reference.lower()):
-        if canonical_tone_placement(word) != word:
-            new += 1
-        elif new_tone_placement(word) != word:
-            old += 1
-    return "new" if new > old else "old"
-
-
 def _systems() -> dict[str, Callable[[str], str]]:
     """The systems compared, by name."""
     model = load_model()
@@ -198,7 +185,7 @@ def run() -> dict:
         # unmarked text cannot show where its tones sit on oa/oe/uy; a user who knows the
         # house style says so with --tone-style (repair_text(tone_style=...))
         restored = restore_diacritics(strip_diacritics(reference), model=load_model(),
-                                      tone_style=house_style(reference)).text
+                                      tone_style=tone_style(reference)).text
         accuracy[text_name][HOUSE_STYLE] = syllable_accuracy(reference, restored)
     sizes = {name: len(text) for name, text in texts.items()}
     laws = [name for name in texts if name.startswith(LAW_PREFIX)]

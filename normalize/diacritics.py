@@ -1076,6 +1076,16 @@ def _document_tone_style(tokens: Sequence[Token]) -> str:
     return "new" if new > old else "old"
 
 
+def tone_style(text: str) -> str:
+    """Where ``text`` mostly puts the tone of an open ``oa``/``oe``/``uy`` syllable: ``"new"``
+    (``hoà``, ``thuỷ``) or ``"old"`` (``hòa``, ``thủy``, also when it shows none).
+
+    >>> tone_style("Hoà bình, thuỷ lợi"), tone_style("Hòa bình"), tone_style("thuy loi")
+    ('new', 'old', 'old')
+    """
+    return _document_tone_style(scan(unicodedata.normalize("NFC", text)))
+
+
 def restore_diacritics(text: str, *, model: NgramModel | None = None, order: int | None = None,
                        adapt: bool = True, tone_style: str | None = None) -> RestoreResult:
     """Put Vietnamese marks back on the unmarked syllables of ``text``.
