@@ -344,3 +344,13 @@ def test_coarse_pruning_keeps_a_subset_of_the_local_candidates(model):
         wide_ids = set(_by_position(wide, wide.ids)[position].tolist())
         assert set(_by_position(kept, kept.ids)[position].tolist()) <= wide_ids
     assert (lattice.ids[lattice.offsets[kept.positions] + indices] == kept.ids).all()
+
+
+def test_tone_style_is_the_placement_a_text_mostly_uses():
+    from normalize.diacritics import tone_style
+
+    assert tone_style("Hoà bình, thuỷ lợi, hoá học và sức khỏe") == "new"
+    assert tone_style("Hòa bình, thủy lợi") == "old"
+    assert tone_style("thuy loi, hoa binh") == "old"  # nothing shows: the corpus majority
+    restored = restore_diacritics("thuy loi va hoa binh", tone_style=tone_style("Hoà")).text
+    assert restored == "thuỷ lợi và hoà bình"
