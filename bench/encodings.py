@@ -6,7 +6,16 @@ in each legacy encoding or mojibake kind with ``encode_legacy``, then repaired (
 document) or decoded (bytes kinds, one file, encoding detected). A line counts when the encoding
 changed it; lines the encoding cannot hold (a character outside it, or one that collides with a
 code) are skipped and reported. TCVN3 loses the case of toned vowels, so it is also scored
-case-insensitively. "mixed" puts one encoded line after a Unicode line on the same line.
+case-insensitively. "mixed" (within a line) puts one encoded line after a Unicode line on the
+same line. "paragraph" builds documents in which a paragraph of 3 to 8 consecutive encoded lines
+interrupts correct Unicode lines (3 to 6 before it, 3 to 6 after it, drawn from the same sample),
+repairs each document as a whole with ``repair_encoding``, and scores the encoded lines (exactly,
+and TCVN3 case-insensitively) and, separately, the share of the Unicode lines around them that
+came back unchanged. All draws use a fixed random seed.
+
+Development: ``python -m bench.encodings --dev`` measures recovery on a development sample of
+lines of the training documents of the corpus (never the held-out ones), for looking at
+failures; ``--dev --failures KIND`` prints that sample's failures of one row.
 
 Unchanged: the correct lines themselves, held-out corpus lines, English/markdown lines (the
 shared README and STYLE), Python source, the negative cases of tests/data, and the OCR seed 001
@@ -18,6 +27,7 @@ Run: ``python -m bench.encodings``
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import json
 import random
@@ -48,6 +58,10 @@ STR_KINDS = ("tcvn3-lookalike", "vni-lookalike", "viqr", "utf-8-mojibake", "utf-
              "nfd")
 BYTES_KINDS = ("tcvn3", "vni", "viscii", "cp1258", "utf-16-le", "utf-8-sig")
 MIXED_KINDS = ("tcvn3-lookalike", "vni-lookalike", "viqr", "utf-8-mojibake")
+PARAGRAPH_KINDS = MIXED_KINDS
+PARAGRAPH_LINES = (3, 8)  # encoded lines in one paragraph
+SURROUNDING_LINES = (3, 6)  # Unicode lines before the paragraph, and after it
+DEV_RANDOM_SEED = 20251126
 CASE_LOST = ("tcvn3", "tcvn3-lookalike")
 UNICODE_KINDS = ("utf-16-le", "utf-8-sig")
 _TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")
@@ -82,6 +96,19 @@ def held_out_corpus_lines() -> list[str]:
                 break
             lines.append(line.rstrip("\n"))
     return _sample(lines)
+
+
+def dev_corpus_lines(size: int = SAMPLE_SIZE) -> list[str]:
+    """A development sample: lines of the training documents (never the held-out ones)."""
+    lines: list[str] = []
+    for path in sorted((SHARED / "corpus").glob("*.txt.gz")):
+        for i, line in enumerate(corpus_lines(path, held_out=False)):
+            if i >= 100000:
+                break
+            lines.append(line.rstrip("\n"))
+    unique = sorted({line.rstrip("\r") for line in lines if line.strip()})
+    random.Random(DEV_RANDOM_SEED).shuffle(unique)
+    return unique[:size]
 
 
 def english_lines() -> list[str]:
@@ -194,7 +221,57 @@ def recovery(lines: list[str]) -> dict[str, dict]:
             inputs.append(f"{host} {encoded}")
         got = repair_encoding("\n".join(inputs)).text.split("\n")
         results[f"mixed:{kind}"] = _score(expected, got, kind)
+    for kind in PARAGRAPH_KINDS:
+        results[f"paragraph:{kind}"] = paragraphs(lines, kind)
     return results
+
+
+def paragraph_documents(lines: list[str], kind: str) -> list[tuple[list[str], list[str], set]]:
+    """Documents of Unicode lines interrupted by one paragraph of lines encoded in ``kind``.
+
+    Returns (input lines, expected lines, indexes of the encoded lines) per document. The
+    paragraphs take the altered lines of the sample in order; the Unicode lines around them are
+    drawn from the sample with a fixed seed.
+    """
+    rng = random.Random(RANDOM_SEED)
+    altered = []
+    for line in lines:
+        encoded = _encodable(line, kind)
+        if encoded is not None and encoded != line:
+            altered.append((line, encoded))
+    documents = []
+    i = 0
+    while i < len(altered):
+        size = rng.randint(*PARAGRAPH_LINES)
+        paragraph = altered[i : i + size]
+        i += size
+        before = [rng.choice(lines) for _ in range(rng.randint(*SURROUNDING_LINES))]
+        after = [rng.choice(lines) for _ in range(rng.randint(*SURROUNDING_LINES))]
+        inputs = [*before, *(enc for _, enc in paragraph), *after]
+        expected = [*before, *(line for line, _ in paragraph), *after]
+        encoded_at = set(range(len(before), len(before) + len(paragraph)))
+        documents.append((inputs, expected, encoded_at))
+    return documents
+
+
+def paragraphs(lines: list[str], kind: str) -> dict:
+    """Score the paragraph documents: encoded lines recovered, Unicode lines left unchanged."""
+    expected_encoded, got_encoded = [], []
+    unicode_lines = unicode_same = 0
+    for inputs, expected, encoded_at in paragraph_documents(lines, kind):
+        got = repair_encoding("\n".join(inputs)).text.split("\n")
+        for index, (e, g) in enumerate(zip(expected, got, strict=True)):
+            if index in encoded_at:
+                expected_encoded.append(e)
+                got_encoded.append(g)
+            else:
+                unicode_lines += 1
+                unicode_same += e == g
+    result = _score(expected_encoded, got_encoded, kind)
+    result["unicode_lines"] = unicode_lines
+    result["unicode_unchanged"] = unicode_same
+    result["pct_unicode_unchanged"] = _pct(unicode_same, unicode_lines)
+    return result
 
 
 def unchanged(sources: dict[str, list[str]]) -> dict[str, dict]:
@@ -232,41 +309,129 @@ def run() -> dict:
     return result
 
 
+def _label(kind: str) -> str:
+    if kind.startswith("mixed:"):
+        return f"{kind[len('mixed:'):]} (within a line)"
+    if kind.startswith("paragraph:"):
+        return f"{kind[len('paragraph:'):]} (a paragraph in Unicode text)"
+    return kind
+
+
 def markdown(result: dict) -> str:
     """The figures as markdown tables, for docs/BENCHMARKS.md."""
     out = []
     for sample, kinds in result["recovery"].items():
+        plain = {k: r for k, r in kinds.items() if not k.startswith(("mixed:", "paragraph:"))}
+        mixed = {k: r for k, r in kinds.items() if k.startswith("mixed:")}
+        paragraph = {k: r for k, r in kinds.items() if k.startswith("paragraph:")}
         out += [f"Altered lines recovered exactly ({sample} lines):", "",
                 "| encoding | recovered | % | % case-insensitive |", "|---|---|---|---|"]
-        for kind, r in kinds.items():
+        for kind, r in plain.items():
             ci = f"{r['pct_case_insensitive']:.2f}" if "pct_case_insensitive" in r else ""
             out.append(f"| {kind} | {r['recovered']}/{r['lines']} | {r['pct']:.2f} | {ci} |")
         out.append("")
+        if mixed:
+            out += [f"Mixed within a line: a Unicode line, then an encoded line on the same "
+                    f"line ({sample} lines):", "",
+                    "| encoding | recovered | % | % case-insensitive |", "|---|---|---|---|"]
+            for kind, r in mixed.items():
+                ci = f"{r['pct_case_insensitive']:.2f}" if "pct_case_insensitive" in r else ""
+                out.append(f"| {_label(kind)} | {r['recovered']}/{r['lines']} | {r['pct']:.2f} "
+                           f"| {ci} |")
+            out.append("")
+        if paragraph:
+            out += [f"Mixed by paragraph: 3-8 encoded lines between Unicode lines, one document "
+                    f"each ({sample} lines):", "",
+                    "| encoding | encoded lines recovered | % | % case-insensitive "
+                    "| Unicode lines unchanged | % |", "|---|---|---|---|---|---|"]
+            for kind, r in paragraph.items():
+                ci = f"{r['pct_case_insensitive']:.2f}" if "pct_case_insensitive" in r else ""
+                out.append(f"| {_label(kind)} | {r['recovered']}/{r['lines']} | {r['pct']:.2f} "
+                           f"| {ci} | {r['unicode_unchanged']}/{r['unicode_lines']} "
+                           f"| {r['pct_unicode_unchanged']:.2f} |")
+            out.append("")
     out += ["Correct input left unchanged:", "", "| input | unchanged | % |", "|---|---|---|"]
     for name, r in result["unchanged"].items():
         out.append(f"| {name} | {r['unchanged']}/{r['lines']} | {r['pct']:.2f} |")
     return "\n".join(out)
 
 
-def main() -> None:
+def _print_recovery(sample: str, kinds: dict[str, dict]) -> None:
+    print(f"\nrecovered exactly ({sample} lines)")
+    for kind, r in kinds.items():
+        extra = ""
+        if "pct_case_insensitive" in r:
+            extra = f"  case-insensitive {r['pct_case_insensitive']:6.2f}%"
+        if "detected" in r:
+            extra += f"  detected {r['detected']}"
+        if r.get("skipped_unencodable"):
+            extra += f"  ({r['skipped_unencodable']} lines not encodable)"
+        if "unicode_lines" in r:
+            extra += (f"  Unicode lines unchanged {r['unicode_unchanged']}/{r['unicode_lines']}"
+                      f" {r['pct_unicode_unchanged']:6.2f}%")
+        print(f"  {kind:26} {r['recovered']:5}/{r['lines']:<5} {r['pct']:6.2f}%{extra}")
+
+
+def failures(lines: list[str], kind: str) -> list[tuple[str, str, str]]:
+    """(expected, input, got) for the lines of one row that did not come back (development)."""
+    lines = [unicodedata.normalize("NFC", line) for line in lines]
+    out = []
+    if kind.startswith("paragraph:"):
+        for inputs, expected, _ in paragraph_documents(lines, kind.split(":", 1)[1]):
+            got = repair_encoding("\n".join(inputs)).text.split("\n")
+            out += [(e, i, g) for e, i, g in zip(expected, inputs, got, strict=True) if e != g]
+        return out
+    mixed = kind.startswith("mixed:")
+    base = kind.split(":", 1)[1] if mixed else kind
+    rng = random.Random(RANDOM_SEED)
+    expected, inputs = [], []
+    for line in lines:
+        encoded = _encodable(line, base)
+        if encoded is None or encoded == line:
+            continue
+        if mixed:
+            host = rng.choice(lines)
+            expected.append(f"{host} {line}")
+            inputs.append(f"{host} {encoded}")
+        else:
+            expected.append(line)
+            inputs.append(encoded)
+    got = repair_encoding("\n".join(inputs)).text.split("\n")
+    return [(e, i, g) for e, i, g in zip(expected, inputs, got, strict=True) if e != g]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", action="store_true",
+                        help="measure the development sample of training lines instead")
+    parser.add_argument("--failures", metavar="KIND",
+                        help="with --dev: print the failures of one row (viqr, mixed:viqr, ...)")
+    parser.add_argument("--size", type=int, default=SAMPLE_SIZE,
+                        help="with --dev: lines in the development sample")
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables too")
+    args = parser.parse_args(argv)
+    if args.dev:
+        started = time.perf_counter()
+        lines = dev_corpus_lines(args.size)
+        if args.failures:
+            for e, i, g in failures(lines, args.failures):
+                print(f"expected {e!r}\ninput    {i!r}\ngot      {g!r}\n")
+            return
+        _print_recovery("development: training corpus", recovery(lines))
+        print(f"\n{round(time.perf_counter() - started, 1)} s")
+        return
     result = run()
     for sample, kinds in result["recovery"].items():
-        print(f"\nrecovered exactly ({sample} lines)")
-        for kind, r in kinds.items():
-            extra = ""
-            if "pct_case_insensitive" in r:
-                extra = f"  case-insensitive {r['pct_case_insensitive']:6.2f}%"
-            if "detected" in r:
-                extra += f"  detected {r['detected']}"
-            if r.get("skipped_unencodable"):
-                extra += f"  ({r['skipped_unencodable']} lines not encodable)"
-            print(f"  {kind:26} {r['recovered']:5}/{r['lines']:<5} {r['pct']:6.2f}%{extra}")
+        _print_recovery(sample, kinds)
     print("\nunchanged")
     for name, r in result["unchanged"].items():
         print(f"  {name:26} {r['unchanged']:5}/{r['lines']:<5} {r['pct']:6.2f}%")
         for before, after in r["changed_examples"]:
             print(f"      {before!r}\n   -> {after!r}")
     print(f"\n{result['seconds']} s")
+    if args.markdown:
+        print()
+        print(markdown(result))
 
 
 if __name__ == "__main__":

@@ -219,6 +219,9 @@ def _viqr() -> _Viqr:
 _VIQR_VOWELS = "aeiouyAEIOUY"
 _VIQR_PUNCTUATION = ".?'"  # tone marks that are also punctuation
 _VIQR_ESCAPE = re.compile(r"\\[(^+'`?~.\\]")
+_VIQR_WORD_ESCAPE = re.compile(r"(?<=[^\W\d_])\\([(^+'`?~.\\dD])")  # an escape after a letter
+_VIQR_ESCAPE_ANY = re.compile(r"\\([(^+'`?~.\\dD])")  # marks, and "d\d" (a literal "dd")
+_LIST_ITEM = re.compile(r"[^\W\d_]{1,3}[).:]|[ivx]+\Z")  # "a)" "dd)" "b." "iv"
 _LIST_MARKS = frozenset("AEIOUY")  # "I." "A." head a list, they are not "Ị" "Ạ" ("Y'" is Ý)
 
 
@@ -274,6 +277,12 @@ def _has_unicode_letters(text: str) -> bool:
     return any(c.isalpha() and c not in _WINDOWS_1252_LETTERS for c in text if ord(c) > 0xFF)
 
 
+@lru_cache(maxsize=1 << 16)
+def _chunk_has_unicode_letters(chunk: str) -> bool:
+    """:func:`_has_unicode_letters` of one chunk (chunks recur: cached)."""
+    return _has_unicode_letters(chunk)
+
+
 def _tone_of(letter: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", letter) if c in TONE_MARKS)
 
@@ -292,6 +301,12 @@ _SYLLABLE_SHAPE = re.compile(
 )
 _SHAPED_VOWELS = "ăâêôơư"
 _TONE_ON_EITHER = ("oa", "oe", "uy")  # hoà / hòa, thuý / thúy: both placements are in use
+# Nuclei that end in a glide (i, y, o, u after the main vowel) close the syllable: no final
+# consonant follows (no "aung", "oin"; VNI "thaùng" has the shape of no syllable).
+_CLOSED_NUCLEI = frozenset(
+    "ai ao au ay âu ây eo êu iu oi ôi ơi ui ưi ưu iêu oai oao oay oeo uây uôi uyu ươi ươu yêu"
+    .split()
+)
 
 
 def _tone_places(nucleus: str, closed: bool) -> set[int]:
@@ -325,7 +340,7 @@ def syllable_key(word: str) -> str | None:
         return None
     base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
     shape = _SYLLABLE_SHAPE.fullmatch(base)
-    if shape is None:
+    if shape is None or (shape.group(3) and shape.group(2) in _CLOSED_NUCLEI):
         return None
     if tones:
         toned = [i for i, c in enumerate(lower) if _tone_of(c)]
@@ -480,7 +495,7 @@ def decode_viqr(text: str) -> str:
 
 def _unless_unicode(chunk: str, decode: Callable[[str], str]) -> str:
     """Decode a chunk of 8-bit look-alikes, but not one with a letter beyond Windows-1252."""
-    return chunk if _has_unicode_letters(chunk) else decode(chunk)
+    return chunk if _chunk_has_unicode_letters(chunk) else decode(chunk)
 
 
 def _utf8_mojibake_chunk(text: str) -> str:
@@ -590,38 +605,72 @@ def _uppercase_in_context(decoded: str, lost: set[int]) -> list[int]:
 
 
 def _viqr_chunk(
-    chunk: str, lenient: bool = False, escaped: bool = True, final: bool = False
+    chunk: str,
+    lenient: bool = False,
+    escaped: bool = True,
+    final: str = "",
+    continued: bool = False,
 ) -> tuple[str, dict[str, int]]:
     """Read one whitespace-delimited chunk; returns the text and how many words of each kind.
 
     The kinds (see :func:`_viqr_word`) are the evidence the line detector weighs. A mark belongs
     to a word only where it can mark the vowel before it (``"ng.Pha^`n"`` is two words, and so
     is ``"APU(Do`ng"``), and a capital after a small letter starts a word (``"NamNhi`n"``: no
-    syllable has one, two words lost their space). ``lenient`` reads foreign words too,
-    ``escaped`` says the text escapes its literal marks, ``final`` that a foreign word's final
-    mark is a tone (see :func:`_viqr_word`).
+    syllable has one, two words lost their space; so is ``"va`Chie^'n"``), and an escaped mark
+    ends a word (``"Gregory\\.Ba?n"``: a sentence that lost its space). ``lenient`` reads
+    foreign words too, ``escaped`` says the text escapes its literal marks, ``final`` which
+    marks a foreign word may end in as a tone, ``continued`` that the next chunk starts with a
+    small letter (see :func:`_viqr_word`).
+
+    The counts have one more key, "final": the weak words read only through a word-final
+    ``.``, ``?`` or ``'``, which may as well be punctuation (``ty.``).
     """
     viqr = _viqr()
     out: list[str] = []
-    kinds = {"none": 0, "escape": 0, "weak": 0, "strong": 0, "invalid": 0}
+    kinds = {"none": 0, "escape": 0, "weak": 0, "strong": 0, "invalid": 0, "final": 0}
     i, n = 0, len(chunk)
     while i < n:
         if not chunk[i].isalpha():
             out.append(chunk[i])
             i += 1
             continue
-        j = i
+        j, last_letter = i, ""
         while j < n and (
-            (chunk[j].isalpha() and not (chunk[j].isupper() and chunk[j - 1].islower() and j > i))
-            or (j > i and _viqr_marks_vowel(chunk, j))
+            (chunk[j].isalpha() and not (chunk[j].isupper() and last_letter.islower()))
+            or (j > i and _viqr_marks_vowel(chunk, j) and not _initials(chunk, i, j))
             or (chunk[j] == viqr.escape and chunk[j + 1 : j + 2] in (*viqr.marks, "\\", "d", "D"))
         ):
-            j += 2 if chunk[j] == viqr.escape else 1
-        text, kind = _viqr_word(chunk[i:j], _glued(chunk, i, j), lenient, escaped, final)
+            if chunk[j] == viqr.escape:
+                j += 2
+                if chunk[j - 1] in viqr.marks:  # an escaped mark is punctuation: the word ends
+                    break
+                continue
+            if chunk[j].isalpha():
+                last_letter = chunk[j]
+            j += 1
+        word = chunk[i:j]
+        text, kind = _viqr_word(
+            word, _glued(chunk, i, j), lenient, escaped, final, continued and j == n
+        )
+        if kind == "escape" and j < n and chunk[j].isalpha():  # "version\.py" is no evidence
+            kind = "weak"
         out.append(text)
         kinds[kind] += 1
+        if kind == "weak" and word[-1] in _VIQR_PUNCTUATION and text[:-1] == word[:-2]:
+            kinds["final"] += 1
         i = j
     return "".join(out), kinds
+
+
+def _initials(chunk: str, i: int, j: int) -> bool:
+    """Is the "." at ``chunk[j]`` one of initials (``A.T.``, ``E.U.``), not a dot below?"""
+    return (
+        chunk[j] == "."
+        and j == i + 1
+        and chunk[i].isupper()
+        and chunk[j + 1 : j + 2].isupper()
+        and chunk[j + 2 : j + 3] in (".", "")
+    )
 
 
 def _viqr_marks_vowel(chunk: str, j: int) -> bool:
@@ -637,7 +686,12 @@ def _viqr_marks_vowel(chunk: str, j: int) -> bool:
 
 
 def _viqr_word(
-    word: str, glued: bool, lenient: bool = False, escaped: bool = True, final: bool = False
+    word: str,
+    glued: bool,
+    lenient: bool = False,
+    escaped: bool = True,
+    final: str = "",
+    continued: bool = False,
 ) -> tuple[str, str]:
     """Read one word of letters, marks and escapes; returns (text, kind).
 
@@ -646,19 +700,27 @@ def _viqr_word(
     other reading that is Vietnamese: a final tone, ``DD`` inside an acronym such as ``QDD`` ->
     ``QĐ``, a lone ``dd``, a shape mark on a misspelt syllable); "invalid" (left unchanged: the
     reading is not Vietnamese, or the word is stuck to digits like ``a^2``; a syllable before a
-    footnote number, ``cuo^.c1``, is still read).
+    footnote number, ``cuo^.c1``, is still read). An escape is no reading: it is removed from an
+    invalid word too (``E\\.370`` -> ``E.370``, ``O\\'Hare`` -> ``O'Hare``), which shows only
+    where the line or phrase is read as VIQR.
 
     ``lenient`` (a line already read as VIQR): a word that is no syllable is read all the same
     when a mark sits inside it (``Alge'rie`` -> ``Algérie``, ``Se'ne'gal`` -> ``Sénégal``,
     ``hyddro^`` -> ``hyđrô``), as VIQR text writes foreign names with the same marks -- but not
-    an acronym, a possessive (``America's``) or a name such as ``O'Neill``.
+    an acronym, a possessive (``America's``), a name such as ``O'Neill`` or a word with a
+    ``.`` inside (``Armgate.com``: VIQR would escape that dot, but a foreign word's full
+    stop need not be).
 
     ``escaped``: the text escapes its literal marks, so a word-final ``.`` is a tone wherever
-    the toned syllable exists. Otherwise it is a tone only where the toned syllable is likelier
-    than the bare one ending a sentence (``Phu.`` is ``Phụ``, but ``co^ng ty.`` is ``công ty.``).
-    ``final`` (a foreign word next to Vietnamese, on a line without Unicode letters): in a text
-    that escapes its literal marks, a lenient word's final mark is a tone too (``Szabo'`` ->
-    ``Szabó``: a quote would be ``\'``), as it is after a mark inside the word (``La'szlo'``).
+    the toned syllable has the shape of a syllable (``se.`` -> ``sẹ``). Otherwise it is a
+    tone only where the toned syllable is likelier than the bare one ending a sentence
+    (``Phu.`` is ``Phụ``, but ``co^ng ty.`` is ``công ty.``), or where the next chunk starts
+    with a small letter (``continued``: ``ba. ta`u`` is ``bạ tàu``, a sentence does not end
+    there). ``final`` (the marks a foreign word next to Vietnamese may end in, on a line
+    without Unicode letters): in a text that escapes its literal marks, a lenient word's final
+    ``'`` is a tone too (``Szabo'`` -> ``Szabó``: a quote would be ``\'``), as it is after a
+    mark inside the word (``La'szlo'``); a final ``.`` or ``?`` is not (``Me'xico.``): no
+    foreign word ends in a dot below or a hook.
     """
     viqr = _viqr()
     acronym = _letters(word).isupper() and len(_letters(word)) > 1
@@ -707,22 +769,31 @@ def _viqr_word(
         index, base, tone = final_tone
         list_mark = tone == "." and _letters(word) in _LIST_MARKS
         toned = _letters("".join(out))
-        if lenient and escaped and (final or unambiguous) and not list_mark and not glued:
+        foreign_tone = tone == "'" and (tone in final or unambiguous)  # no foreign ạ, ả
+        if lenient and escaped and foreign_tone and not list_mark and not glued:
             unambiguous = True  # the text escapes a literal mark: a foreign word's final tone
         elif (
             list_mark
-            or toned.lower() not in _inventory()[1]
-            or (tone == "." and not escaped and not _toned_likelier(toned, _letters(word)))
+            or (syllable_key(toned) is None if escaped else toned.lower() not in _inventory()[1])
+            or (
+                tone == "."
+                and not escaped
+                and not continued
+                and not _toned_likelier(toned, _letters(word))
+            )
         ):
             out[index] = base + tone
     text = "".join(out)
     letters = _letters(text)
     if text == word:
         return word, "none"
+    unescaped = _VIQR_ESCAPE_ANY.sub(r"\1", word)
+    if text == unescaped:  # only escapes removed; stuck to digits (E\.370), no evidence
+        return text, "escape" if word[-2:-1] == viqr.escape and not glued else "weak"
     if glued and not (len(letters) > 1 and is_vietnamese_syllable(letters)):
-        return word, "invalid"
+        return unescaped, "invalid"
     if letters == _letters(word):
-        return text, "escape" if word[-2:-1] == viqr.escape else "weak"
+        return text, "weak"
     if syllable_key(letters) is None:
         if (
             len(letters) == 1
@@ -731,7 +802,7 @@ def _viqr_word(
             or (lenient and unambiguous and not glued)
         ):
             return text, "weak"
-        return word, "invalid"
+        return unescaped, "invalid"
     if unambiguous and not glued and is_vietnamese_syllable(letters):
         return text, "strong"
     return text, "weak"
@@ -739,13 +810,16 @@ def _viqr_word(
 
 def _lenient_viqr_word(word: str) -> bool:
     """May a foreign word be read as VIQR? Not an acronym (``B.I.G``), nor a word with a
-    capital after a mark (``O'Day``) or a possessive ``'s`` (``Molly's``)."""
+    capital after a mark (``O'Day``), a possessive ``'s`` (``Molly's``) or a ``.`` between
+    letters (``Armgate.com``, ``a.u.c``). A leading ``DD`` is one letter (``DDisulfua``)."""
     letters = _letters(word)
+    if letters[:2] in ("DD", "Dd") and not letters.isupper():
+        letters = letters[1:]
     return (
         len(letters) >= 3
         and not letters.isupper()
         and not _bad_case(letters)
-        and not re.search(r"'s\Z", word)
+        and not re.search(r"'s\Z|[^\W\d_]\.[^\W\d_]", word)
     )
 
 
@@ -805,20 +879,40 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
     chunks = list(_CHUNK.finditer(line))
     emissions: list[list[float]] = []
     evidence: list[list[bool]] = []
+    bridges: list[list[bool]] = []  # may a run's edge reach over the chunk (_trim_idle_edges)
+    unicode_chunks: list[bool] = []
+    changed: list[list[bool]] = []
+    unicode_line = _has_unicode_letters(line)  # where run edges are trimmed (bridges count)
     for m in chunks:
         chunk = m.group()
         base = text_value(chunk)
-        row, shown = [base], [False]
+        row, shown, bridge, change = [base], [False], [False], [False]
+        unicode_chunk = unicode_line and _chunk_has_unicode_letters(chunk)
+        unicode_chunks.append(unicode_chunk)
         for reading in _READINGS:
             decoded = reading.decode(chunk)
             value = _reading_value(chunk, decoded, base)
             row.append(value)
-            shown.append(value > base and reading.symptom(chunk) and _all_valid(decoded, chunk))
+            differs = decoded != chunk
+            symptom = (value > base or (unicode_line and differs)) and reading.symptom(chunk)
+            shown.append(value > base and symptom and _all_valid(decoded, chunk))
+            change.append(differs)
+            if unicode_line and differs:
+                # any UTF-8 read as Windows-1252 bridges, not only Vietnamese letters' (IPA)
+                utf8 = reading.fix == "fix_utf8_mojibake" and bool(_MOJIBAKE.search(chunk))
+                bridge.append(bool(symptom) or utf8)
+            else:
+                bridge.append(not differs and not unicode_chunk)
         emissions.append(row)
         evidence.append(shown)
+        bridges.append(bridge)
+        changed.append(change)
     if not any(max(row) > row[0] for row in emissions):
         return []
     path, enter = _viterbi(emissions, _switch_costs(line, context))
+    if unicode_line:
+        _trim_idle_edges(path, emissions, bridges, unicode_chunks)
+        _add_plain_runs(path, emissions, bridges, unicode_chunks, evidence, changed)
 
     runs: list[tuple[int, int, int, float, bool]] = []
     for index, (m, state) in enumerate(zip(chunks, path, strict=True)):
@@ -832,6 +926,80 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
         else:
             runs.append((m.start(), m.end(), state, gain - enter[state], shown))
     return [run[:4] for run in runs if run[4]]
+
+
+def _add_plain_runs(
+    path: list[int],
+    emissions: list[list[float]],
+    bridges: list[list[bool]],
+    unicode_chunks: list[bool],
+    evidence: list[list[bool]],
+    changed: list[list[bool]],
+) -> None:
+    """On a line with Unicode letters, also take the runs that win at the plain switch cost
+    when every chunk they change shows the reading and reads as syllables of the inventory
+    (``thaùng 11:`` after Unicode text: one VNI word gains less than twice the cost). Such a
+    run holds nothing that correct Unicode text could be: each changed chunk has the
+    reading's symptom and reads worse as it is."""
+    shown = [(i, state) for i, row in enumerate(evidence) for state in range(1, len(row))]
+    if all(path[i] == state for i, state in shown if evidence[i][state]):
+        return  # every chunk that shows a reading is in its run already
+    plain = _viterbi(emissions, (DEFAULT_SWITCH_COST,) * len(_READINGS))[0]
+    _trim_idle_edges(plain, emissions, bridges, unicode_chunks)
+    k, n = 0, len(plain)
+    while k < n:
+        state, end = plain[k], k
+        while end < n and plain[end] == state:
+            end += 1
+        span = range(k, end)
+        if (
+            state
+            and not any(path[i] for i in range(max(k - 1, 0), min(end + 1, n)))
+            and any(changed[i][state] for i in span)
+            and all(evidence[i][state] for i in span if changed[i][state])
+        ):
+            path[k:end] = [state] * (end - k)
+        k = end
+
+
+def _trim_idle_edges(
+    path: list[int],
+    emissions: list[list[float]],
+    bridges: list[list[bool]],
+    unicode_chunks: list[bool],
+) -> None:
+    """On a line with Unicode letters, a run ends where its reading stops gaining.
+
+    Viterbi's ties stretch a run over the Unicode text next to it up to the first chunk that
+    reads worse decoded, and decode on the way the chunks that read no better either way
+    (``Rôma`` as VNI ``Rơma``, ``Jürgen`` as TCVN3 ``Jỹrgen``). So the chunks at a run's edge
+    before its first (after its last) chunk that gains are left as they are, but for those
+    reached from the gaining ones over ``bridges``: chunks that show the reading's symptom
+    (``Peùrez`` before ``vaän ñoäng``, the list mark ``ñ)``; for mojibake any UTF-8 lead and
+    continuation byte, ``/bÉ™ËˆrÊŒndi/``) and chunks that the reading leaves alone but for
+    those with Unicode letters (``1895``, ``Trong``; not ``Đức``). An edge at the start or end
+    of the line is no junction with other text, and is kept, unless Unicode text lies between
+    it and the gaining chunks.
+    """
+    n = len(path)
+    k = 0
+    while k < n:
+        state = path[k]
+        end = k
+        while end < n and path[end] == state:
+            end += 1
+        gaining = [i for i in range(k, end) if state and emissions[i][state] > emissions[i][0]]
+        if gaining:
+            first, last = gaining[0], gaining[-1]
+            while first > k and bridges[first - 1][state]:
+                first -= 1
+            while last < end - 1 and bridges[last + 1][state]:
+                last += 1
+            if k > 0 or any(unicode_chunks[k:first]):
+                path[k:first] = [0] * (first - k)
+            if end < n or any(unicode_chunks[last + 1 : end]):
+                path[last + 1 : end] = [0] * (end - last - 1)
+        k = end
 
 
 def _viterbi(emissions: list[list[float]], costs: tuple[float, ...]) -> tuple[list[int], tuple]:
@@ -912,12 +1080,28 @@ def _not_viqr_letter(c: str) -> bool:
     ``é``), or one of another script than Latin. Other Latin letters it keeps (``ō``, ``ð``)."""
     if c.isascii() or not c.isalpha():
         return False
+    if _vietnamese_letter(c):
+        return True
+    return not unicodedata.name(c, "").startswith(("LATIN ", "MODIFIER LETTER "))
+
+
+@lru_cache(maxsize=1024)
+def _vietnamese_letter(c: str) -> bool:
+    """``đ`` or a vowel with Vietnamese marks (``ư``, ``é``), not ``Ć``, which VIQR keeps."""
     if c in "đĐ":
         return True
     nfd = unicodedata.normalize("NFD", c)
-    if len(nfd) > 1 and nfd[0].isascii() and all(m in _VIETNAMESE_MARKS for m in nfd[1:]):
-        return True
-    return not unicodedata.name(c, "").startswith(("LATIN ", "MODIFIER LETTER "))
+    return (
+        len(nfd) > 1 and nfd[0] in _VIQR_VOWELS and all(m in _VIETNAMESE_MARKS for m in nfd[1:])
+    )
+
+
+def _holds_non_viqr_letters(text: str) -> bool:
+    """Vietnamese letters no 8-bit font has (``ư``, ``ạ``, ``đ``): Unicode text. A line with
+    only the other Latin letters VIQR keeps (``Ćorluka``, ``Yoshirō``), or with letters of
+    another script (a name in Cyrillic, IPA), may be VIQR: those letters only cut it in
+    stretches (:func:`_ascii_stretches`)."""
+    return not text.isascii() and any(ord(c) > 0xFF and _vietnamese_letter(c) for c in text)
 
 
 def _viqr_line(
@@ -929,20 +1113,31 @@ def _viqr_line(
     its ASCII words (or in three of them and a tenth); next to a VIQR line, any word that reads
     as Vietnamese will do. Where the reading applies, foreign words with marks inside are read
     too (``lenient``). ``escaped``: the document escapes its literal marks, which settles a
-    word-final ``.`` (:func:`_viqr_word`); so does an escape in the stretch itself.
+    word-final ``.`` (:func:`_viqr_word`); so does an escape in the stretch itself, which also
+    makes a foreign word's final ``'`` a tone anywhere in the stretch (``Andre'``), not only
+    next to Vietnamese words.
 
     A line with Unicode letters is read only in its VIQR phrases (:func:`_viqr_phrases`): the
     Vietnamese around a VIQR phrase is not VIQR and its full stops are not escaped.
     """
     chunks = list(_CHUNK.finditer(line))
     stretches = _ascii_stretches(chunks)
-    unicode_line = _has_unicode_letters(line)
+    unicode_line = _holds_non_viqr_letters(line)
     flags = [escaped and not unicode_line] * len(chunks)
+    own = [False] * len(chunks)  # the stretch escapes a literal mark itself
     for first, stop in stretches:
         if any(_VIQR_ESCAPE.search(m.group()) for m in chunks[first:stop]):
-            flags[first:stop] = [True] * (stop - first)
-    strict = [_viqr_chunk(m.group(), False, esc) for m, esc in zip(chunks, flags, strict=True)]
+            flags[first:stop] = own[first:stop] = [True] * (stop - first)
+    # a small word after a word-final "." says it is no full stop (dda(ng ba. ta`u), but not
+    # a list mark ("ty. a)")
+    continued = [
+        m.group()[:1].islower() and not _LIST_ITEM.match(m.group()) for m in chunks[1:]
+    ] + [False]
+    strict = [
+        _viqr_chunk(m.group(), False, flags[k], "", continued[k]) for k, m in enumerate(chunks)
+    ]
     read = [kinds for _, kinds in strict]
+    unescape_only: set[int] = set()
     evidence, passed = _viqr_evidence(chunks, read, in_context)
     if passed and not unicode_line:
         spans = stretches
@@ -951,13 +1146,25 @@ def _viqr_line(
     else:
         if passed:  # mostly VIQR: its foreign words count as read
             read = [
-                _viqr_chunk(m.group(), True, esc)[1] for m, esc in zip(chunks, flags, strict=True)
+                _viqr_chunk(m.group(), True, flags[k], "", continued[k])[1]
+                for k, m in enumerate(chunks)
             ]
         spans, evidence = [], 0
         for first, stop in stretches:
+            found_spans = []
             for start, end, found in _viqr_phrases(read[first:stop]):
-                spans.append((first + start, first + end))
-                evidence += found
+                start = _phrase_start(chunks, strict, first + start, first + end)
+                if start < first + end:
+                    found_spans.append((start, first + end))
+                    evidence += found
+            if found_spans:  # the stretch's other escapes are VIQR's too (U\.S\., O\'Hare)
+                covered = {k for start, end in found_spans for k in range(start, end)}
+                found_spans += [
+                    (k, k + 1) for k in range(first, stop)
+                    if k not in covered and _VIQR_WORD_ESCAPE.search(chunks[k].group())
+                ]
+                unescape_only.update(k for k in range(first, stop) if k not in covered)
+            spans += sorted(found_spans)
         if not spans:
             return None
     out, last = [], 0
@@ -965,13 +1172,43 @@ def _viqr_line(
     for first, stop in spans:
         for index in range(first, stop):
             m, (text, kinds) = chunks[index], strict[index]
-            if kinds["weak"] or kinds["invalid"] or kinds["none"]:  # the lenient reading may differ
-                final = not unicode_line and any(vietnamese[max(index - 2, 0) : index + 3])
-                text = _viqr_chunk(m.group(), True, flags[index], final)[0]
+            if index in unescape_only:
+                text = _VIQR_WORD_ESCAPE.sub(r"\1", m.group())
+            elif kinds["weak"] or kinds["invalid"] or kinds["none"]:  # lenient may differ
+                final = ""
+                if not unicode_line and (
+                    own[index] or any(vietnamese[max(index - 2, 0) : index + 3])
+                ):
+                    final = "'"
+                text = _viqr_chunk(m.group(), True, flags[index], final, continued[index])[0]
             out.append(line[last : m.start()] + text)
             last = m.end()
     out.append(line[last:])
     return "".join(out), evidence
+
+
+def _phrase_start(
+    chunks: list[re.Match[str]], strict: list[tuple[str, dict[str, int]]], start: int, end: int
+) -> int:
+    """Where a VIQR phrase after other text on a Unicode line starts: not at a chunk read only
+    through a word-final ``.`` (the "final" count of :func:`_viqr_chunk`) that, unescaped, is
+    likelier a full stop (``công ty. Thie^?m Tha`nh``: ``ty.`` ends the Unicode sentence; but
+    ``Vu. Ke^' hoa.ch`` is ``Vụ Kế hoạch``), unless a small letter follows (``tỉnh  Phu.
+    lu.c``): the text before it is not VIQR, and its full stops are not escaped.
+    """
+    while start < end and start > 0:
+        kinds = strict[start][1]
+        text = chunks[start].group()
+        if not (0 < kinds["final"] == kinds["weak"]) or kinds["strong"] or kinds["escape"]:
+            break
+        if not text.rstrip(")]}\"'”’»").endswith("."):
+            break
+        if start + 1 < len(chunks) and chunks[start + 1].group()[:1].islower():
+            break
+        if _viqr_chunk(text, False, False)[1]["weak"]:
+            break  # the toned syllable is likelier than a full stop
+        start += 1
+    return start
 
 
 def _viqr_evidence(
@@ -1011,13 +1248,18 @@ def _viqr_phrases(read: list[dict[str, int]]) -> list[tuple[int, int, float]]:
 
     Each chunk scores 1 per strong word or escape, 0.5 per weak word, -1 per invalid word and
     -0.25 when it reads as nothing; a phrase is a run of chunks scoring at least 1 with a strong
-    word or two weak ones in it (Kadane's scan: a run ends where its score drops below 0).
+    word or two weak ones in it (Kadane's scan: a run ends where its score drops below 0, and
+    the scan goes on after the best phrase of a run, so that a second phrase a few foreign
+    words later is found too).
     """
     phrases: list[tuple[int, int, float]] = []
-    start, total, best, best_end, strong, weak = 0, 0.0, 0.0, 0, 0, 0
-    best_strong = best_weak = 0
-    for index, kinds in enumerate([*read, None]):
-        if kinds is not None:
+    start = 0
+    while start < len(read):
+        total, best, best_end, strong, weak = 0.0, 0.0, start, 0, 0
+        best_strong = best_weak = 0
+        index = start
+        while index < len(read):
+            kinds = read[index]
             found = kinds["strong"] + kinds["escape"]
             changed = found + kinds["weak"] + kinds["invalid"]
             total += found + 0.5 * kinds["weak"] - kinds["invalid"] - (0.0 if changed else 0.25)
@@ -1025,10 +1267,14 @@ def _viqr_phrases(read: list[dict[str, int]]) -> list[tuple[int, int, float]]:
             weak += kinds["weak"]
             if total > best:
                 best, best_end, best_strong, best_weak = total, index + 1, strong, weak
-        if kinds is None or total < 0:
-            if best >= 1.0 and (best_strong or best_weak >= 2):
-                phrases.append((start, best_end, best))
-            start, total, best, strong, weak = index + 1, 0.0, 0.0, 0, 0
+            if total < 0:
+                break
+            index += 1
+        if best >= 1.0 and (best_strong or best_weak >= 2):
+            phrases.append((start, best_end, best))
+            start = best_end
+        else:
+            start = index + 1
     return phrases
 
 
@@ -1182,10 +1428,12 @@ def _settle_ambiguous(text: str, line_runs: list[_Run], state: int) -> list[_Run
     On a line read as TCVN3 or VNI, a chunk such as ``"tái"`` (TCVN3 for tỏi) or ``"Hoà"`` (VNI
     for Hồ) is a valid syllable kept and decoded; the inventory's frequencies cannot tell
     which, the line's context can (``"tỏi voi"``, ``"dinh Long Hồ"``). Each such chunk, not in
-    a run of another reading, is scored both ways with :data:`LM_WINDOW` chunks on each side:
-    a chunk the runs kept is decoded when the model prefers that by :data:`LM_MARGIN`, a chunk
-    they decoded is kept only when it prefers that by :data:`LM_UNDO_MARGIN` (line starts cut
-    from their sentence mislead it: ``"gỡ vướng mắc"`` reads as ``"gì vướng mắc"``).
+    a run of another reading (and, on a line with Unicode letters, not cut off from the runs
+    by Unicode text, :func:`_legacy_reach`), is scored both ways with :data:`LM_WINDOW`
+    chunks on each side: a chunk the runs kept is decoded when the model prefers that by
+    :data:`LM_MARGIN`, a chunk they decoded is kept only when it prefers that by
+    :data:`LM_UNDO_MARGIN` (line starts cut from their sentence mislead it: ``"gỡ vướng
+    mắc"`` reads as ``"gì vướng mắc"``).
     """
     if _has_unicode_letters(text) and not line_runs:
         return line_runs
@@ -1197,9 +1445,11 @@ def _settle_ambiguous(text: str, line_runs: list[_Run], state: int) -> list[_Run
             if m.start() >= start and m.end() <= end:
                 chosen[k] = run_state
                 other[k] = run_state != state
+    reach = _legacy_reach(chunks, chosen) if _has_unicode_letters(text) else None
     ambiguous = [
         k for k, m in enumerate(chunks)
         if not other[k] and _chunk_valid(m.group()) and not _has_unicode_letters(m.group())
+        and (reach is None or k in reach)
         and (decoded := _decoded_chunk(state, m.group())) != m.group() and _chunk_valid(decoded)
     ]
     if not ambiguous:
@@ -1240,6 +1490,25 @@ def _settle_ambiguous(text: str, line_runs: list[_Run], state: int) -> list[_Run
     return out
 
 
+def _legacy_reach(chunks: list[re.Match[str]], chosen: list[int]) -> set[int]:
+    """The chunks of a Unicode line that a legacy run may reach: the runs and their
+    neighbours up to the nearest chunk with Unicode letters. On ``ban đêm ngoài đèn hiệu``
+    after a VNI run, ``ngoài`` (VNI ``ngồi``) is Unicode text and is not the model's to
+    decode."""
+    unicode_chunks = [_has_unicode_letters(m.group()) for m in chunks]
+    reach: set[int] = set()
+    for k, state in enumerate(chosen):
+        if not state or k in reach:
+            continue
+        reach.add(k)
+        for step in (-1, 1):
+            j = k + step
+            while 0 <= j < len(chunks) and not unicode_chunks[j]:
+                reach.add(j)
+                j += step
+    return reach
+
+
 def _lm_scores(texts: list[str]) -> list[float]:
     """Log-probability of each text under the syllable language model, ``<s>`` around it."""
     from normalize.diacritics import SENTENCE, context_tokens, load_model
@@ -1267,7 +1536,7 @@ def _lm_scores(texts: list[str]) -> list[float]:
 def _repair_viqr(lines: list[_Line]) -> None:
     hinted = [bool(_VIQR_HINT.search(line.text)) for line in lines]
     escaped = any(
-        _VIQR_ESCAPE.search(line.text) and not _has_unicode_letters(line.text)
+        _VIQR_ESCAPE.search(line.text) and not _holds_non_viqr_letters(line.text)
         for line, hint in zip(lines, hinted, strict=True)
         if hint
     )
@@ -1282,7 +1551,7 @@ def _repair_viqr(lines: list[_Line]) -> None:
             if (
                 hinted[i]
                 and found[i] is None
-                and not _has_unicode_letters(lines[i].text)
+                and not _holds_non_viqr_letters(lines[i].text)
                 and any(found[j] is not None for j in around)
             ):
                 found[i] = _viqr_line(lines[i].text, True, escaped)

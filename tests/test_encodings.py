@@ -27,6 +27,7 @@ from normalize.encodings import (
     encode_legacy,
     repair_encoding,
     replay,
+    syllable_key,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +100,19 @@ LETTERS = sorted(
     {nfc(v + t) for v in VOWELS for t in TONES} - set("aeiouy") | {"đ"}
 )
 ALL_LETTERS = LETTERS + [c.upper() for c in LETTERS]
+
+
+@pytest.mark.parametrize("word", ["thaùng", "khaùch", "main", "train", "coin", "daun"])
+def test_a_closing_glide_takes_no_final_consonant(word: str) -> None:
+    """ai, ao, au, oi, ... end a syllable: VNI "thaùng" (tháng) has no syllable's shape."""
+    assert syllable_key(word) is None
+
+
+@pytest.mark.parametrize(
+    "word", ["khuynh", "huỳnh", "toán", "người", "khoảng", "xoong", "quyết", "tai", "nhiêu"]
+)
+def test_open_nuclei_still_take_their_finals(word: str) -> None:
+    assert syllable_key(word) is not None
 
 
 def test_the_alphabet_has_134_letters() -> None:
@@ -317,6 +331,39 @@ def test_one_legacy_line_inside_unicode(encoding: str, data: st.DataObject) -> N
     assert got[: len(before)] == before
     assert got[len(before) + 1 :] == after
     assert same(legacy, got[len(before)], encoding)
+
+
+@pytest.mark.parametrize("encoding", STR_ENCODINGS)
+@given(data=st.data())
+@PROPERTY_SETTINGS
+def test_legacy_paragraph_inside_unicode(encoding: str, data: st.DataObject) -> None:
+    """A paragraph of 3-8 legacy lines between Unicode lines is repaired run by run."""
+    before = data.draw(st.lists(st.sampled_from(seed_lines()), min_size=1, max_size=6))
+    after = data.draw(st.lists(st.sampled_from(seed_lines()), min_size=1, max_size=6))
+    paragraph = data.draw(
+        st.lists(st.sampled_from(recoverable(encoding)), min_size=3, max_size=8)
+    )
+    legacy = [encode_legacy(line, encoding) for line in paragraph]
+    got = repair_encoding("\n".join([*before, *legacy, *after])).text.split("\n")
+    assert got[: len(before)] == before
+    assert got[len(before) + len(paragraph) :] == after
+    assert same("\n".join(paragraph), "\n".join(got[len(before) : -len(after)]), encoding)
+
+
+def test_bench_paragraph_documents() -> None:
+    """bench/encodings.py's paragraph rows: 3-8 encoded lines between Unicode lines, fixed."""
+    from bench.encodings import paragraph_documents
+
+    lines = list(seed_lines()[:200])
+    documents = paragraph_documents(lines, "vni-lookalike")
+    assert documents == paragraph_documents(lines, "vni-lookalike")  # deterministic
+    for inputs, expected, encoded_at in documents:
+        assert len(inputs) == len(expected)
+        assert encoded_at == set(range(min(encoded_at), max(encoded_at) + 1))
+        assert len(encoded_at) <= 8 and min(encoded_at) >= 3 and max(encoded_at) <= len(inputs) - 4
+        assert all(inputs[i] != expected[i] for i in encoded_at)
+        assert all(inputs[i] == expected[i] for i in range(len(inputs)) if i not in encoded_at)
+    assert sum(len(encoded_at) >= 3 for *_, encoded_at in documents) >= len(documents) - 1
 
 
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni", "viscii", "cp1258"])
