@@ -88,27 +88,24 @@ def seed_lines() -> list[str]:
     return _sample(lines)
 
 
-def held_out_corpus_lines() -> list[str]:
+def _corpus_head(held_out: bool, limit: int) -> list[str]:
+    """The first ``limit`` lines of each corpus file's held-out (or training) documents."""
     lines: list[str] = []
     for path in sorted((SHARED / "corpus").glob("*.txt.gz")):
-        for i, line in enumerate(corpus_lines(path, held_out=True)):
-            if i >= 20000:
+        for i, line in enumerate(corpus_lines(path, held_out=held_out)):
+            if i >= limit:
                 break
             lines.append(line.rstrip("\n"))
-    return _sample(lines)
+    return lines
+
+
+def held_out_corpus_lines() -> list[str]:
+    return _sample(_corpus_head(held_out=True, limit=20000))
 
 
 def dev_corpus_lines(size: int = SAMPLE_SIZE) -> list[str]:
     """A development sample: lines of the training documents (never the held-out ones)."""
-    lines: list[str] = []
-    for path in sorted((SHARED / "corpus").glob("*.txt.gz")):
-        for i, line in enumerate(corpus_lines(path, held_out=False)):
-            if i >= 100000:
-                break
-            lines.append(line.rstrip("\n"))
-    unique = sorted({line.rstrip("\r") for line in lines if line.strip()})
-    random.Random(DEV_RANDOM_SEED).shuffle(unique)
-    return unique[:size]
+    return _sample(_corpus_head(held_out=False, limit=100000), DEV_RANDOM_SEED, size)
 
 
 def english_lines() -> list[str]:
@@ -142,10 +139,10 @@ def negative_case_lines() -> list[str]:
     return lines
 
 
-def _sample(lines: list[str]) -> list[str]:
+def _sample(lines: list[str], seed: int = RANDOM_SEED, size: int = SAMPLE_SIZE) -> list[str]:
     unique = sorted({line.rstrip("\r") for line in lines if line.strip()})
-    random.Random(RANDOM_SEED).shuffle(unique)
-    return unique[:SAMPLE_SIZE]
+    random.Random(seed).shuffle(unique)
+    return unique[:size]
 
 
 @cache
