@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bench import synth
 from bench.generalize import _same, score_document
+from mapping.catalog import get_catalog
 from pipelines.ingest import ingest_document, read_document
 from pipelines.textmap import repair_document
 
@@ -200,8 +201,6 @@ BORDERLESS = (("tn2025.pl1", 7730), ("tn2025.pl2", 7731), ("tn2025.pl1", 7732),
 def run_borderless() -> list[dict]:
     """Filled Phụ lục I/II printed as a table without ruling lines (a borderless Word table):
     its text layer, and a degraded scan of it."""
-    from mapping.catalog import get_catalog
-
     out = []
     for catalog_id, seed in BORDERLESS:
         catalog = get_catalog(catalog_id)
