@@ -317,14 +317,8 @@ def read_table_page(engine: OcrEngine, gray: np.ndarray, ink: np.ndarray,
               if region is not None and region[1] == 0 and region[3] == 1
               and region[0] >= first_row and _label_like(read[n])]
     if values:
-        binary = np.where(text > 0, 0, 255).astype(np.uint8)
-        digits = engine.recognize_regions(binary, [rects[n] for n in values], DIGITS_LANG,
-                                          digits=True)
-        unsure = [k for k, n in enumerate(values)
-                  if not digits[k] or _compact(_joined(digits[k])) != _compact(_joined(read[n]))]
-        again = engine.recognize_regions(image, [rects[values[k]] for k in unsure],
-                                         DIGITS_LANG, digits=True) if unsure else []
-        third = dict(zip(unsure, again, strict=True))
+        digits, third = _digit_readings(engine, image, text, [rects[n] for n in values],
+                                        [_joined(read[n]) for n in values])
         for k, n in enumerate(values):
             read[n] = _vote_value([digits[k], read[n], third.get(k, [])], rects[n])
     if labels:
@@ -334,6 +328,21 @@ def read_table_page(engine: OcrEngine, gray: np.ndarray, ink: np.ndarray,
             if number_words and LABEL.match(_joined(number_words).replace(" ", "")):
                 read[n] = [_value_word(number_words)]
     return [word for region_words in read for word in region_words]
+
+
+def _digit_readings(engine: OcrEngine, image: np.ndarray, text: np.ndarray,
+                    rects: list[tuple[int, int, int, int]], as_read: list[str]
+                    ) -> tuple[list[list[OcrWord]], dict[int, list[OcrWord]]]:
+    """Numbers read again with the digits alphabet: each region on the binary text ink, and
+    those whose reading differs from ``as_read`` (the text model's) once more on the grey
+    image. Returns the binary readings and, by region index, the grey ones."""
+    binary = np.where(text > 0, 0, 255).astype(np.uint8)
+    digits = engine.recognize_regions(binary, rects, DIGITS_LANG, digits=True)
+    unsure = [k for k, read in enumerate(as_read)
+              if not digits[k] or _compact(_joined(digits[k])) != _compact(read)]
+    again = engine.recognize_regions(image, [rects[k] for k in unsure], DIGITS_LANG,
+                                     digits=True) if unsure else []
+    return digits, dict(zip(unsure, again, strict=True))
 
 
 NUMBER_WORD = re.compile(r"^[+\-(]?\d[\d.,]*%?[).,;:]?$")  # "29,3", "100%", "46204,", "(12)"
@@ -356,14 +365,10 @@ def _recheck_numbers(engine: OcrEngine, image: np.ndarray, text: np.ndarray,
         x0, y0, x1, y1 = (int(v) for v in words[n].bbox)
         rects.append((max(0, x0 - NUMBER_PAD), max(0, y0 - NUMBER_PAD),
                       min(w, x1 + NUMBER_PAD), min(h, y1 + NUMBER_PAD)))
-    binary = np.where(text > 0, 0, 255).astype(np.uint8)
-    digits = engine.recognize_regions(binary, rects, DIGITS_LANG, digits=True)
-    unsure = [k for k, n in enumerate(numbers)
-              if _compact(_joined(digits[k])) != _compact(words[n].text)]
-    again = engine.recognize_regions(image, [rects[k] for k in unsure], DIGITS_LANG,
-                                     digits=True) if unsure else []
+    digits, third = _digit_readings(engine, image, text, rects,
+                                    [words[n].text for n in numbers])
     out = list(words)
-    for k, grey in zip(unsure, again, strict=True):
+    for k, grey in third.items():
         word = words[numbers[k]]
         first, second = _compact(_joined(digits[k])), _compact(_joined(grey))
         if second and second == _compact(word.text):
