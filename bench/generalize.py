@@ -44,10 +44,15 @@ def _same(a, b) -> bool:
     return abs(float(a) - float(b)) < 1e-6
 
 
+def _ocr_tokens(text: str) -> set[str]:
+    """The OCR text's tokens: split at spaces and at the ``|`` ``[`` ``]`` of ruling lines."""
+    return set(re.split(r"[\s|\[\]]+", text))
+
+
 def legible_values(expected: list[dict], ocr_text: str) -> int:
     """Printed values whose exact token is somewhere in the OCR text: a rough upper bound on
     what extraction can get (a value the OCR garbled, ``85%`` → ``* —e``, is lost before it)."""
-    tokens = set(re.split(r"[\s|\[\]]+", ocr_text))
+    tokens = _ocr_tokens(ocr_text)
     return sum(1 for e in expected if e["value_status"] == "printed" and e["value_raw"] in tokens)
 
 
@@ -68,7 +73,7 @@ def legible_near_row(expected: list[dict], records: list[dict], ocr_text: str) -
         if exp["value_status"] != "printed" or line is None:
             continue
         window = lines[max(0, line - 3):line + 3]
-        near += exp["value_raw"] in {t for text in window for t in re.split(r"[\s|\[\]]+", text)}
+        near += exp["value_raw"] in _ocr_tokens("\n".join(window))
     return near
 
 
