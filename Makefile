@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-dejavu-core
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils \
+	fonts-dejavu-core libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+	chromium chromium-driver
 SHARED ?= ../shared
 
 .PHONY: help setup system-packages venv test lint catalogs model bench clean
@@ -13,20 +15,21 @@ help: ## list the targets
 
 setup: system-packages venv ## install system packages (apt-get, when missing) and the project into .venv
 
-system-packages: ## apt-get install Tesseract (+vie, eng), Poppler and DejaVu fonts when missing
+system-packages: ## apt-get install Tesseract (+vie, eng, osd), Poppler, fonts, LibreOffice, Chromium when missing
 	@missing=""; \
-	command -v tesseract >/dev/null 2>&1 || missing="yes"; \
-	command -v pdftoppm >/dev/null 2>&1 || missing="yes"; \
+	for cmd in tesseract pdftoppm soffice chromium chromedriver; do \
+	  command -v $$cmd >/dev/null 2>&1 || missing="yes"; done; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="yes"; \
 	if command -v tesseract >/dev/null 2>&1; then \
 	  tesseract --list-langs 2>/dev/null | grep -qx vie || missing="yes"; \
 	  tesseract --list-langs 2>/dev/null | grep -qx eng || missing="yes"; \
+	  tesseract --list-langs 2>/dev/null | grep -qx osd || missing="yes"; \
 	fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
-	else echo "system packages present: tesseract (vie, eng), pdftoppm, DejaVu fonts"; fi
+	else echo "system packages present: tesseract (vie, eng, osd), pdftoppm, DejaVu fonts, soffice, chromium"; fi
 
 venv: $(BIN)/vnextract ## create .venv and install the project with pinned dependencies
 

@@ -30,7 +30,7 @@ from extract.grid import (
     value_cells,
 )
 from extract.ocr import LABEL_DIGITS, OcrEngine, OcrError, OcrWord
-from extract.types import Line
+from extract.types import Line, PageInfo
 
 DEFAULT_DPI = 300
 DIGITS_LANG = "eng"  # value cells hold digits, read best without the Vietnamese word model
@@ -58,6 +58,11 @@ class PageResult:
     lines: list[Line] = field(default_factory=list)
     error: str | None = None
     ocr_confidence: float | None = None
+    reason: str = ""  # why the page was read the way it was
+
+    def info(self) -> PageInfo:
+        return PageInfo(self.index + 1, self.mode, self.error or self.reason, len(self.lines),
+                        None if self.ocr_confidence is None else round(self.ocr_confidence, 3))
 
 
 def layer_words_to_lines(words: list[tuple], page: int) -> list[Line]:
@@ -212,11 +217,19 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
             page = doc[job.index]
             if job.kind == "pdf":
                 words = page.get_text("words")
-                if sum(len(w[4]) for w in words) >= MIN_TEXT_CHARS:
+                chars = sum(len(w[4]) for w in words)
+                if chars >= MIN_TEXT_CHARS:
                     return PageResult(job.index, "text-layer",
-                                      text_layer_lines(page, words, job.index + 1))
+                                      text_layer_lines(page, words, job.index + 1),
+                                      reason=f"text layer of {chars} characters")
+                reason = (f"text layer of only {chars} characters" if chars
+                          else "no text layer")
+            else:
+                reason = "image"
             gray = page_image(doc, page, job.dpi)
-        return _ocr(job, engine, gray, 72 / job.dpi)
+        result = _ocr(job, engine, gray, 72 / job.dpi)
+        result.reason = reason
+        return result
     except OcrError as exc:
         return PageResult(job.index, "error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 — reported per page

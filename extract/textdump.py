@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from extract.types import Document, Line
+from extract.types import Document, Line, PageInfo
 
 _TAG = re.compile(r"</?(?:b|i|u|strong|em)>", re.IGNORECASE)
 _MD_EMPHASIS = re.compile(r"\*\*|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)")
@@ -30,12 +30,15 @@ def is_bold_cell(text: str) -> bool:
 def document_from_text(text: str, source: str, kind: str = "text") -> Document:
     """Split text into numbered lines; form feeds start new pages."""
     lines: list[Line] = []
+    pages: list[PageInfo] = []
     number = 0
     for page_index, page_text in enumerate(text.split("\f"), start=1):
-        for raw in page_text.split("\n"):
+        page_lines = page_text.split("\n")
+        for raw in page_lines:
             number += 1
             lines.append(Line(text=raw.rstrip("\r"), page=page_index, number=number))
-    return Document(source=source, kind=kind, lines=lines)
+        pages.append(PageInfo(page_index, "text", "text dump", len(page_lines)))
+    return Document(source=source, kind=kind, lines=lines, pages=pages)
 
 
 def cell_blocks(lines: list[Line]) -> list[tuple[Line, list[str] | None]]:

@@ -20,6 +20,20 @@ class Line:
     word_confidences: tuple[float, ...] | None = None
 
 
+@dataclass(frozen=True)
+class PageInfo:
+    """How one page of an input was read, and why: the page's provenance in documents.jsonl.
+
+    ``source`` is ``"text-layer"`` (a PDF page's own text), ``"ocr"`` (rendered and OCR'd),
+    ``"text"`` (a page of a text dump, pages split at form feeds) or ``"error"``."""
+
+    number: int  # 1-based
+    source: str
+    reason: str = ""  # the evidence for ``source``, or the error
+    lines: int = 0
+    ocr_confidence: float | None = None
+
+
 @dataclass
 class Document:
     """A whole input: its lines (all pages) and what kind of input it was."""
@@ -30,6 +44,7 @@ class Document:
     encoding: str | None = None  # the input's detected encoding
     encoding_fixes: int = 0  # how many repairs decoding it took (legacy lines, mojibake)
     page_errors: list[str] = field(default_factory=list)  # pages that could not be read
+    pages: list[PageInfo] = field(default_factory=list)  # how each page was read
     ocr_confidence: float | None = None  # mean OCR word confidence over OCR'd pages
     repaired_text: str | None = None  # the whole text after repair (pipelines fill it)
 

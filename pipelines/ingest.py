@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -50,6 +50,7 @@ class DocumentStatus:
     encoding: str | None = None
     encoding_fixes: int = 0
     page_errors: list[str] = field(default_factory=list)
+    pages: list[dict] = field(default_factory=list)  # per page: how it was read, and why
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -97,6 +98,7 @@ def read_paged(path: Path, kind: str, engine: OcrEngine, workers: int | None) ->
                         lines=[line for r in results for line in r.lines])
     document.page_errors = [f"page {r.index + 1}: {r.error}" for r in results
                             if r.mode == "error"]
+    document.pages = [r.info() for r in results]
     confidences = [r.ocr_confidence for r in results if r.ocr_confidence is not None]
     document.ocr_confidence = (sum(confidences) / len(confidences)) if confidences else None
     return document
@@ -148,6 +150,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
         source=document.source,
         kind=kind,
         page_errors=list(document.page_errors),
+        pages=[asdict(page) for page in document.pages],
         status="ok",
         catalogs=sorted({t.catalog.id for t in tables if t.catalog}),
         tables=len(tables),

@@ -66,6 +66,8 @@ def test_text_layer_pdf_gives_the_text_dump_values(tmp_path):
     docs = {d["source"]: d for d in map(json.loads,
                                          (out / "documents.jsonl").read_text().splitlines())}
     assert docs["report.pdf"]["kind"] == "pdf-text"
+    assert [p["source"] for p in docs["report.pdf"]["pages"]] == ["text-layer"] * 6
+    assert docs[REPORT.name]["pages"][0]["source"] == "text"
     from_pdf, from_text = values(out, "report.pdf"), values(out, REPORT.name)
     assert len(from_pdf) == 120
     assert from_pdf == {k: v for k, v in from_text.items() if k in from_pdf}
@@ -82,6 +84,8 @@ def test_scanned_page_is_read_by_tesseract(tmp_path):
     assert run_cli("ingest", str(pdf), "--out", str(out)).returncode == 0
     doc = json.loads((out / "documents.jsonl").read_text())
     assert doc["kind"] == "pdf-scan" and doc["catalogs"] == ["tn2025.pl2"]
+    assert [(p["number"], p["source"], p["reason"]) for p in doc["pages"]] == [
+        (1, "ocr", "no text layer")]
     got = values(out, "scan.pdf")
     assert got["tn2025.pl2/1.4.1"] == 480
     assert got["tn2025.pl2/1.1.a"] == 50 and got["tn2025.pl2/1.2.3.b"] == 12
