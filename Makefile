@@ -52,9 +52,9 @@ model: ## rebuild the language model and syllable inventory from ../shared/corpu
 	$(BIN)/python scripts/build_syllables.py --corpus $(SHARED)/corpus --out normalize/data
 	$(BIN)/python scripts/build_model.py --corpus $(SHARED)/corpus --out normalize/data
 
-bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md
+bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md (ONLY=a,b: those sections, printed)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache bench/out out

@@ -2,7 +2,8 @@
 
 Sections: ingest of the real samples (issue #2), unseen 001-like OCR dumps (issue #2),
 legacy encodings, diacritic restoration and OCR-noise repair (issue #3), born-digital PDFs,
-degraded scans and OCR cost (issue #4).
+degraded scans and OCR cost (issue #4). ``make bench ONLY=encodings,scans`` (``--only``) runs
+some sections and prints them without writing docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -81,41 +82,60 @@ def _section(title: str, body: str, note: str = "") -> list[str]:
     return [f"## {title}", "", *([note, ""] if note else []), body, ""]
 
 
+def _scans_sections() -> list[str]:
+    return (_section("PDFs and scans (issue #4)", scans.markdown(scans.run()),
+                     "Filled catalogs rendered by `bench/synth.py` (seeds 7000+), and the "
+                     "same pages degraded like a 200 dpi scan.")
+            + _section("Per-year tables and tables without a repeated header (issue #4)",
+                       scans.per_year_markdown(scans.run_per_year()),
+                       "Seed 003's per-year appendices (one record per indicator and period, "
+                       "scored per (indicator, period)) and one-period tables whose header is "
+                       "printed on the first page only; born-digital and degraded scan.")
+            + _section("Tables without ruling lines (issue #4)",
+                       scans.borderless_markdown(scans.run_borderless()),
+                       "Filled Phụ lục I/II printed as a borderless table (`bench/synth.py`, "
+                       "`ruled=False`): no grid to read cell by cell, so the text layer is "
+                       "read as visual lines and the scan (200 dpi, degraded) is OCR'd whole, "
+                       "each number read again digits-only. Seeds 7730–7733, scored as they "
+                       "came (7700–7723 were used to develop this reading)."))
+
+
+# (name, sections, slow): ``--quick`` skips the slow ones, ``--only a,b`` runs the named ones
+# and prints them without writing docs/BENCHMARKS.md.
+SECTIONS = (
+    ("ingest", _ingest_section, False),
+    ("generalize", _generated_sections, True),
+    ("encodings", lambda: _section("Legacy encodings and mojibake (issue #3)",
+                                   encodings.markdown(encodings.run())), False),
+    ("diacritics", lambda: _section("Diacritic restoration (issue #3)",
+                                    diacritics.to_markdown(diacritics.run())), False),
+    ("repair", lambda: _section("OCR-noise repair of 001's narrative (issue #3)",
+                                repair.markdown(repair.run())), False),
+    ("scans", _scans_sections, True),
+)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv  # skip the slow OCR benchmarks
+    only = next((a.split("=", 1)[1] if "=" in a else sys.argv[i + 2]
+                 for i, a in enumerate(sys.argv[1:]) if a.startswith("--only")), None)
+    names = set(only.split(",")) if only else None
+    if names is not None and names - {name for name, _, _ in SECTIONS}:
+        raise SystemExit(f"unknown sections {sorted(names)}; known: "
+                         f"{', '.join(name for name, _, _ in SECTIONS)}")
     out = [
         "# Benchmarks", "",
         f"Command: `make bench` · date: {datetime.date.today()} · machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()} (a noisy shared machine: "
         "compare ratios measured in one run).", "",
     ]
-    out += _ingest_section()
-    if not quick:
-        out += _generated_sections()
-    out += _section("Legacy encodings and mojibake (issue #3)",
-                    encodings.markdown(encodings.run()))
-    out += _section("Diacritic restoration (issue #3)", diacritics.to_markdown(diacritics.run()))
-    out += _section("OCR-noise repair of 001's narrative (issue #3)",
-                    repair.markdown(repair.run()))
-    if not quick:
-        out += _section("PDFs and scans (issue #4)", scans.markdown(scans.run()),
-                        "Filled catalogs rendered by `bench/synth.py` (seeds 7000+), and the "
-                        "same pages degraded like a 200 dpi scan.")
-        out += _section("Per-year tables and tables without a repeated header (issue #4)",
-                        scans.per_year_markdown(scans.run_per_year()),
-                        "Seed 003's per-year appendices (one record per indicator and period, "
-                        "scored per (indicator, period)) and one-period tables whose header is "
-                        "printed on the first page only; born-digital and degraded scan.")
-        out += _section("Tables without ruling lines (issue #4)",
-                        scans.borderless_markdown(scans.run_borderless()),
-                        "Filled Phụ lục I/II printed as a borderless table (`bench/synth.py`, "
-                        "`ruled=False`): no grid to read cell by cell, so the text layer is "
-                        "read as visual lines and the scan (200 dpi, degraded) is OCR'd whole, "
-                        "each number read again digits-only. Seeds 7730–7733, scored as they "
-                        "came (7700–7723 were used to develop this reading).")
+    for name, sections, slow in SECTIONS:
+        if (names is None and not (quick and slow)) or (names is not None and name in names):
+            out += sections()
     text = "\n".join(out)
-    (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+    if names is None:
+        (ROOT / "docs").mkdir(exist_ok=True)
+        (ROOT / "docs" / "BENCHMARKS.md").write_text(text, encoding="utf-8")
     print(text)
 
 
