@@ -1,9 +1,9 @@
-"""Tables in text with hard line breaks: PDF text layers and OCR dumps.
+"""Rows of text: tables with hard line breaks (PDF text layers and OCR dumps), and cells.
 
-A region is the text under an appendix heading (PHỤ LỤC / BẢNG SỐ / DANH MỤC). Each line is
-split into its printed label (first token, when it looks like an STT) and its body; the
-catalog aligner decides which lines make up which row. ``split_row`` then separates a row's
-text into description, unit, value and note, using what the catalog says the row should hold.
+Each line of a ``lined`` table (``extract.tables``) is split into its printed label (first
+token, when it looks like an STT) and its body; the catalog aligner decides which lines make
+up which row. ``split_row`` then separates a row's text into description, unit, value and note,
+using what the catalog says the row should hold; ``clean_value_cell`` reads a value cell.
 """
 
 from __future__ import annotations
@@ -11,47 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extract.textdump import clean_cell
+from extract.tables import clean_cell, looks_like_label
 from extract.types import Line
-from mapping.labels import looks_like_label
 from normalize.fold import fold
 from normalize.numbers import parse_vn_number
 
-HEADING = re.compile(r"^(phu ?luc|bang ?so|danh ?muc)")
 TRONG_DO_WORDS = {"trong", "tron", "rong", "do"}  # "Trong đó" cell, whole or as OCR splits it
 NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
-
-
-@dataclass
-class Region:
-    heading: str
-    lines: list[Line] = field(default_factory=list)
-
-    @property
-    def layout(self) -> str:
-        """``cells`` (one cell per line, tab-indented, as seed 003), ``tab`` (one row per line,
-        tab-separated cells) or ``lined`` (PDF/OCR text with hard line breaks)."""
-        tabbed = [line.text for line in self.lines if "\t" in line.text]
-        if len(tabbed) < 5:
-            return "lined"
-        single = sum(1 for t in tabbed if t.startswith("\t") and t.count("\t") == 1)
-        return "cells" if single >= 0.8 * len(tabbed) else "tab"
-
-
-def table_regions(lines: list[Line]) -> list[Region]:
-    """Split a document at appendix headings; text before the first heading is one region
-    only when there is no heading at all (then the table may be anywhere)."""
-    regions: list[Region] = []
-    for line in lines:
-        folded = fold(clean_cell(line.text))
-        if len(line.text.strip()) < 90 and HEADING.match(folded) and "\t" not in line.text:
-            regions.append(Region(heading=clean_cell(line.text)))
-            continue
-        if regions:
-            regions[-1].lines.append(line)
-    if not regions:
-        regions.append(Region(heading="", lines=list(lines)))
-    return regions
 
 
 @dataclass

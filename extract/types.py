@@ -47,6 +47,9 @@ class Document:
     pages: list[PageInfo] = field(default_factory=list)  # how each page was read
     ocr_confidence: float | None = None  # mean OCR word confidence over OCR'd pages
     repaired_text: str | None = None  # the whole text after repair (pipelines fill it)
+    # the document's tables, read from its lines by ``extract.tables.read_tables`` (pipelines
+    # fill it from the repaired lines, so each cell holds its repaired text and the text as read)
+    tables: list[Table] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -87,12 +90,82 @@ class RawRow:
     text_confidence: float | None = None  # lowest confidence of a word the repair changed
 
 
-@dataclass
-class RawTable:
-    """Rows of one table (one appendix), with the heading printed above it."""
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a table row as printed.
 
-    heading: str
-    rows: list[RawRow] = field(default_factory=list)
-    page: int = 1
-    line_start: int = 0
-    periods: list[str] = field(default_factory=list)
+    ``text`` is the cell's text (repaired, when the document's text was), ``as_read`` the text
+    as read when that differs; ``confidence`` is OCR's confidence in the cell's weakest word.
+    A cell merged over several grid cells is held once, in its first (top-left) position, with
+    its spans; the positions it covers hold empty cells."""
+
+    text: str
+    as_read: str | None = None
+    confidence: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    row_span: int = 1
+    col_span: int = 1
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a table: its cells left to right, the header over them, and the lines it
+    was read from (page, line numbers, boxes, OCR confidences).
+
+    ``header_rows`` are the header rows in force where the row stands, as printed (a table may
+    print its header again on each page, with other columns); ``header`` is one text per
+    column, the header rows merged (``Thực hiện`` over ``năm 2001`` → ``Thực hiện năm 2001``).
+    Both are empty when the table prints no header. A row of a ``lined`` table is one line,
+    its one cell the line's text."""
+
+    cells: tuple[Cell, ...]
+    lines: tuple[Line, ...]
+    header_rows: tuple[tuple[str, ...], ...] = ()
+    header: tuple[str, ...] = ()
+
+    @property
+    def page(self) -> int:
+        return self.lines[0].page if self.lines else 1
+
+    @property
+    def line_start(self) -> int:
+        return self.lines[0].number if self.lines else 0
+
+    @property
+    def line_end(self) -> int:
+        return self.lines[-1].number if self.lines else 0
+
+    def header_of(self, column: int) -> str | None:
+        """The header text over ``column``; None where the table prints none."""
+        if column < len(self.header) and self.header[column]:
+            return self.header[column]
+        return None
+
+
+@dataclass
+class Table:
+    """A table as the document prints it, before any catalog is matched to it.
+
+    ``layout`` says how its cells reached us: ``grid`` (each row's cells in their columns: a
+    ruled PDF table, a scan's grid, a tab-separated row, a Word table or a sheet), ``blocks``
+    (one cell per line, rows apart: some DOCX/ODT exports, where a merged cell is not held in
+    place) or ``lined`` (hard-wrapped text, a PDF text layer or OCR without cells: each row is
+    one line, its one cell the line's text; which lines make up one indicator row is for the
+    catalog aligner to say). ``heading`` is the title printed above it (``PHỤ LỤC SỐ I`` …)."""
+
+    rows: list[TableRow] = field(default_factory=list)
+    heading: str = ""
+    layout: str = "grid"
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        """The header of the table's first row (see ``TableRow.header``)."""
+        return self.rows[0].header if self.rows else ()
+
+    @property
+    def page(self) -> int:
+        return self.rows[0].page if self.rows else 1
+
+    @property
+    def line_start(self) -> int:
+        return self.rows[0].line_start if self.rows else 0

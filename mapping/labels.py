@@ -15,7 +15,6 @@ from pathlib import Path
 from rapidfuzz.distance import Levenshtein
 
 _DATA = Path(__file__).parent / "data" / "label_confusions.json"
-LABEL_TOKEN = re.compile(r"^[\dZz>?SsOoIl|\]\[.,:;']{1,9}$")
 
 
 @lru_cache(maxsize=1)
@@ -32,15 +31,6 @@ class LabelReading:
     @property
     def dotted(self) -> str:
         return self.normalized.strip(".")
-
-
-def looks_like_label(token: str) -> bool:
-    """A first token that could be a printed STT: digits, dots and digit look-alikes,
-    with at least one real digit (``1.2.1.``, ``300``, ``Z25``, ``>1.1``, ``393,``)."""
-    token = token.strip("|")
-    return bool(LABEL_TOKEN.match(token)) and any(ch.isdigit() for ch in token) and (
-        token[0].isdigit() or token[0] in "Z>"
-    )
 
 
 def read_label(token: str) -> LabelReading:

@@ -1,4 +1,10 @@
-"""Document lines → rows matched to catalog entries (or kept unmatched, never dropped)."""
+"""Tables → rows matched to catalog entries (or kept as printed, never dropped).
+
+Tables come read from ``extract.tables`` (rows of cells with their headers); here each table's
+rows become the aligner's items, the best catalog is chosen, and each matched row's value is
+read from its cells (or, in hard-wrapped text, from its lines with what the catalog says the
+row holds).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,17 @@ import re
 from dataclasses import dataclass, field, replace
 
 from extract.lined import (
-    Region,
     RowText,
     clean_value_cell,
     is_value_only,
     split_label,
     split_row,
-    table_regions,
 )
 from extract.ocr import OCR_VALUE_CONFIDENCE
-from extract.textdump import cell_blocks, clean_cell
-from extract.types import Document, Line, RawRow
-from mapping.align import AlignItem, Alignment, CatalogProfile, align, trigrams
+from extract.tables import looks_like_label, period_columns, read_tables
+from extract.types import Document, Line, RawRow, Table, TableRow
+from mapping.align import AlignItem, Alignment, CatalogProfile, EntryMatch, align, trigrams
 from mapping.catalog import Catalog, CatalogEntry, load_catalogs
-from mapping.labels import looks_like_label
-from normalize.fold import fold
 from normalize.numbers import parse_vn_number
 
 NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
@@ -51,161 +53,104 @@ class TableResult:
 
 @dataclass
 class _Prepared:
-    region: Region
+    """A table's rows as the aligner's items (one item per row; rows that hold nothing to
+    align, such as a row of empty cells, have none)."""
+
+    table: Table
     items: list[AlignItem]
-    lines: list[Line]
-    cells: list[list[str]] | None  # tab/cells layout: label, description, unit, value, note
+    rows: list[TableRow]  # the row of each item
+    cells: list[list[str]] | None  # grid/blocks: label, description, unit, value, note
     parts_trong_do: list[bool]
-    period_cells: list[list[str]] | None = None  # cells layout: the value cells, in order
-    # tab layout under a per-year header: each period column's period as its header names it
+    period_cells: list[list[str]] | None = None  # the value cells of each row, in order
+    # grid rows under a per-year header: each period column's period as its header names it
     # (None where the header cell could not be read as one)
     period_heads: list[str | None] | None = None
     period_confidences: list[list[float | None]] | None = None  # OCR: per period cell
     period_columns: list[list[int]] | None = None  # where each row's period cells are
 
+    @property
+    def lines(self) -> list[Line]:
+        """Each item's line: where its row starts."""
+        return [row.lines[0] for row in self.rows]
 
-def _prepare_cells(region: Region) -> _Prepared:
-    """One cell per line (per-year appendices): label, description, then one cell a period."""
-    items, lines, cells, trong, periods = [], [], [], [], []
-    for first, block in cell_blocks(region.lines):
-        if block is None or not any(block):
-            continue
-        label = block[0].strip() if looks_like_label(block[0].strip()) else None
+
+def _prepare_blocks(table: Table) -> _Prepared:
+    """One cell per line (per-year appendices): label, description, then one cell a period.
+    A merged description cell shows as one more text cell before the periods (``Chia theo
+    tên loại VBQPPL`` / ``Nghị quyết …``): the last text cell is the row's own."""
+    items, rows, cells, trong, periods = [], [], [], [], []
+    for row in table.rows:
+        block = [c.text for c in row.cells]
+        label = block[0] if looks_like_label(block[0]) else None
         texts = [(i, c) for i, c in enumerate(block[1:3], start=1)
-                 if c.strip() and not NUMBER_CELL.match(c.strip())]
+                 if c and not NUMBER_CELL.match(c)]
         if not texts:
             continue
         last_text, desc = texts[-1]
         items.append(AlignItem(text=desc, label=label))
-        lines.append(first)
+        rows.append(row)
         cells.append([label or "", desc, "", "", ""])
         trong.append(label is None)
-        periods.append([c.strip() for c in block[last_text + 1:]])
-    return _Prepared(region, items, lines, cells, trong, periods)
+        periods.append(block[last_text + 1:])
+    return _Prepared(table, items, rows, cells, trong, periods)
 
 
-def _is_header(cells: list[str]) -> bool:
-    """A table's header row, also when a page repeats it: STT / Các chỉ tiêu / Đơn vị tính."""
-    first = fold(cells[0])
-    joined = fold(" ".join(cells))
-    return first in {"stt", "so tt", "tt"} or (not first and "don vi tinh" in joined)
-
-
-HEADER_WORDS = frozenset("stt tt ket qua cac chi tieu don vi tinh so lieu ghi chu".split())
-
-
-def _header_lines(lines: list[Line]) -> set[int]:
-    """Indexes of a table header printed as lines (a page repeating it, in text without cell
-    borders): the line naming STT with the indicators or notes column, and the lines next to
-    it made only of header words (``Kết quả`` / ``Đơn vị`` / ``Số liệu`` / ``tính``). Left
-    in, they would read as the row above's note and hide the next row's description."""
-    out: set[int] = set()
-    for n, line in enumerate(lines):
-        words = fold(line.text).split()
-        if "stt" not in words[:2] or not ("tieu" in words or "chu" in words):
+def _prepare_grid(table: Table) -> _Prepared:
+    """Rows in columns: STT, description, unit, value, note as the template prints them; under
+    a per-year header (``Năm 2021`` …) the value cells are the columns it names."""
+    items, rows, cells, trong = [], [], [], []
+    period_cells: list[list[str]] = []
+    period_confidences: list[list[float | None]] = []
+    period_columns_of: list[list[int]] = []
+    columns: list[int] | None = None
+    heads: list[str | None] | None = None
+    header: tuple | None = None
+    for row in table.rows:
+        if row.header_rows is not header:  # a header (again on a new page)
+            header = row.header_rows
+            for printed in header:
+                found = period_columns(list(printed))
+                if found is not None:
+                    columns, heads = found
+        texts = [c.text for c in row.cells] + [""] * 5
+        if not texts[1] and not texts[2]:
             continue
-        out.add(n)
-        for step in (-1, 1):
-            k = n + step
-            while 0 <= k < len(lines) and abs(k - n) <= 3 and (
-                    set(fold(lines[k].text).split()) <= HEADER_WORDS and lines[k].text.strip()):
-                out.add(k)
-                k += step
-    return out
+        label = texts[0] if looks_like_label(texts[0]) else None
+        if columns is not None:  # per-year: STT, description, (unit), one cell a period
+            unit = texts[2] if 2 < columns[0] else ""
+            period_cells.append([texts[i] if i < len(row.cells) else "" for i in columns])
+            period_confidences.append([row.cells[i].confidence if i < len(row.cells) else None
+                                       for i in columns])
+            period_columns_of.append(columns)
+            texts = [texts[0], texts[1], unit, "", ""]
+        items.append(AlignItem(text=texts[1], label=label, unit=texts[2] or None))
+        rows.append(row)
+        cells.append(texts)
+        trong.append(label is None)
+    if columns is None:
+        return _Prepared(table, items, rows, cells, trong)
+    missing = len(items) - len(period_cells)  # rows above the header
+    return _Prepared(table, items, rows, cells, trong,
+                     period_cells=[[]] * missing + period_cells, period_heads=heads,
+                     period_confidences=[[]] * missing + period_confidences,
+                     period_columns=[[]] * missing + period_columns_of)
 
 
-PERIOD_HEAD = re.compile(r"^n\w{1,2}m\s*(\S{4})\b")  # "Năm 2021", OCR's "Nam 2021"
-PERIOD_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*\)?\s*$")  # "(tính đến 31/3)"
-
-
-def _period_head(text: str) -> tuple[bool, str | None]:
-    """A header cell naming a period column: (is one, its period). ``Năm 2021`` → "2021",
-    ``Năm 2025 (tính đến 31/3)`` → "2025-03-31"; a misread year gives (True, None)."""
-    match = PERIOD_HEAD.match(fold(text))
-    if not match:
-        return False, None
-    year = match.group(1)
-    if not re.fullmatch(r"(19|20)\d\d", year):
-        return True, None
-    date = PERIOD_DATE.search(text)
-    if date and ("đến" in text.lower() or "den" in fold(text)):
-        day, month = int(date.group(1)), int(date.group(2))
-        if 1 <= day <= 31 and 1 <= month <= 12:
-            return True, f"{year}-{month:02d}-{day:02d}"
-        return True, None
-    if len(fold(text).split()) > 2:  # more than "Năm 2021": a qualifier not understood
-        return True, None
-    return True, year
-
-
-def _period_columns(row: list[str]) -> tuple[list[int], list[str | None]] | None:
-    """A header row of a per-year table: the columns headed by periods (at least two)."""
-    found = [(i, _period_head(c)) for i, c in enumerate(row) if i > 0 and c.strip()]
-    columns = [(i, period) for i, (is_period, period) in found if is_period]
-    if len(columns) < 2:
-        return None
-    return [i for i, _ in columns], [period for _, period in columns]
-
-
-def _cells_at(text: str, columns: list[int]) -> list[str]:
-    """The cells of a tab row at ``columns`` ("" past its end)."""
-    row = [clean_cell(c) for c in text.split("\t")]
-    return [row[i] if i < len(row) else "" for i in columns]
-
-
-def _prepare(region: Region) -> _Prepared:
-    if region.layout == "cells":
-        return _prepare_cells(region)
-    if region.layout == "tab":
-        items, lines, cells, trong = [], [], [], []
-        period_cells: list[list[str]] = []
-        period_confidences: list[list[float | None]] = []
-        period_columns: list[list[int]] = []
-        columns: list[int] | None = None
-        heads: list[str | None] | None = None
-        for line in region.lines:
-            if "\t" not in line.text:
-                continue
-            row = [clean_cell(c) for c in line.text.split("\t")] + [""] * 5
-            found = _period_columns(row)
-            if found is not None:  # the per-year header (again on a new page)
-                columns, heads = found
-                continue
-            if not row[1] and not row[2] or _is_header(row):
-                continue
-            label = row[0] if looks_like_label(row[0]) else None
-            if columns is not None:  # per-year: STT, description, (unit), one cell a period
-                unit = row[2] if 2 < columns[0] else ""
-                period_cells.append(_cells_at(line.text, columns))
-                confs = line.cell_confidences or ()
-                period_confidences.append([confs[i] if i < len(confs) else None
-                                           for i in columns])
-                period_columns.append(columns)
-                row = [row[0], row[1], unit, "", ""]
-            items.append(AlignItem(text=row[1], label=label, unit=row[2] or None))
-            lines.append(line)
-            cells.append(row)
-            trong.append(label is None)
-        if columns is None:
-            return _Prepared(region, items, lines, cells, trong)
-        missing = len(items) - len(period_cells)  # rows above the header
-        return _Prepared(region, items, lines, cells, trong,
-                         period_cells=[[]] * missing + period_cells, period_heads=heads,
-                         period_confidences=[[]] * missing + period_confidences,
-                         period_columns=[[]] * missing + period_columns)
-    items, lines, trong = [], [], []
-    header = _header_lines(region.lines)
-    for n, line in enumerate(region.lines):
-        if not line.text.strip() or n in header:
-            continue
-        parts = split_label(line)
+def _prepare(table: Table) -> _Prepared:
+    if table.layout == "blocks":
+        return _prepare_blocks(table)
+    if table.layout == "grid":
+        return _prepare_grid(table)
+    items, rows, trong = [], [], []
+    for row in table.rows:
+        parts = split_label(row.lines[0])
         if not parts.body and not parts.label and not parts.trong_do:
             continue
         items.append(AlignItem(text=parts.body, label=parts.label, trong_do=parts.trong_do,
                                 trong_do_at=parts.trong_do_at))
-        lines.append(line)
+        rows.append(row)
         trong.append(parts.trong_do)
-    return _Prepared(region, items, lines, None, trong)
+    return _Prepared(table, items, rows, None, trong)
 
 
 def _fit(alignment: Alignment) -> float:
@@ -252,16 +197,22 @@ def _shortlist(prepared: _Prepared, catalogs: tuple[Catalog, ...], k: int = 4) -
 
 
 def match_document(document: Document, catalog_id: str | None = None) -> list[TableResult]:
-    """Find the document's tables, detect each one's catalog (or use ``catalog_id``), and
-    return every row, matched or not."""
+    """The document's tables (``document.tables``, read from its lines when not yet read),
+    each matched to its catalog (or to ``catalog_id``); every row comes back, matched or not."""
+    return match_tables(document.tables or read_tables(document.lines), catalog_id)
+
+
+def match_tables(tables: list[Table], catalog_id: str | None = None) -> list[TableResult]:
+    """Detect each table's catalog (or use ``catalog_id``) and return every row, matched or
+    not."""
     catalogs = load_catalogs()
     forced = [c for c in catalogs if c.id == catalog_id] if catalog_id else None
     if catalog_id and not forced:
         known = ", ".join(c.id for c in catalogs)
         raise KeyError(f"unknown catalog {catalog_id!r}; known catalogs: {known}")
     results: list[TableResult] = []
-    for region in table_regions(document.lines):
-        prepared = _prepare(region)
+    for table in tables:
+        prepared = _prepare(table)
         if not prepared.items:
             continue
         best: tuple[float, Alignment] | None = None
@@ -278,7 +229,7 @@ def match_document(document: Document, catalog_id: str | None = None) -> list[Ta
             enough = coverage >= MIN_COVERAGE or (fit >= 0.7 and len(alignment.matches) >= 12)
             if forced or (fit >= MIN_FIT and enough
                           and len(alignment.matches) >= MIN_MATCHED_ENTRIES):
-                results.append(_matched_table(prepared, alignment, fit, document.kind))
+                results.append(_matched_table(prepared, alignment, fit))
                 continue
         results.append(_unmatched_table(prepared))
     return [r for r in results if r.rows]
@@ -375,95 +326,108 @@ def _reattach_value_lines(prepared: _Prepared, alignment: Alignment) -> None:
                 prev.items.append(match.items.pop(0))
 
 
-def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float,
-                   kind: str) -> TableResult:
+def _matched_table(prepared: _Prepared, alignment: Alignment, fit: float) -> TableResult:
     rows: list[MatchedRow] = []
     if prepared.cells is None:
         _reattach_value_lines(prepared, alignment)
     for match in alignment.matches:
-        lines = [prepared.lines[i] for i in match.items]
-        entry = match.entry
         if prepared.cells is not None:
-            cells = prepared.cells[match.items[0]]
-            extra_notes = [prepared.cells[i][1] for i in match.items[1:]]
-            value, noisy = clean_value_cell(cells[3])
-            raw = RawRow(
-                label_raw=None if prepared.parts_trong_do[match.items[0]] else cells[0] or None,
-                description_raw=cells[1],
-                unit_raw=cells[2] or None, value_raw=value,
-                reasons=(["value-cell-noise"] if noisy and value else
-                         ["value-garbled"] if noisy else []),
-                value_confidence=(lines[0].cell_confidences[3]
-                                  if lines[0].cell_confidences
-                                  and len(lines[0].cell_confidences) > 3 else None),
-                note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
-                page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
-                trong_do=prepared.parts_trong_do[match.items[0]], style="tab",
-                bbox=_union(lines))
-            if prepared.period_heads is not None and len(alignment.catalog.periods) > 1:
-                index = match.items[0]
-                printed, doubts = _clean_period_cells(prepared.period_cells[index],
-                                                      prepared.period_confidences[index])
-                if lines[0].as_read is not None and "\t" in lines[0].as_read:
-                    # read from the repaired text: the values as OCR printed them must agree
-                    as_read, _ = _clean_period_cells(
-                        _cells_at(lines[0].as_read, prepared.period_columns[index]), [])
-                    for i in range(max(len(as_read), len(printed))):
-                        if _number(as_read[i] if i < len(as_read) else "") != _number(
-                                printed[i] if i < len(printed) else ""):
-                            (doubts[i] if i < len(doubts) else raw.reasons).append(
-                                "value-readings-differ")
-                    raw.description_raw = clean_cell(lines[0].as_read.split("\t")[1])
-                    raw.description_repaired = cells[1]
-                column = _by_header(alignment.catalog.periods, prepared.period_heads, printed,
-                                    raw)
-                raw.values_by_period = {p: printed[i] if i is not None else ""
-                                        for p, i in column.items()}
-                raw.period_reasons = {p: list(dict.fromkeys(doubts[i]))
-                                      for p, i in column.items() if i is not None}
-                for i in set(range(len(doubts))) - set(column.values()):
-                    raw.reasons.extend(doubts[i])  # a doubtful cell under no period column
-                # the row-level reading of the first value cell is one of the period cells
-                raw.reasons = [r for r in dict.fromkeys(raw.reasons)
-                               if r not in ("value-cell-noise", "value-garbled")]
-                raw.value_confidence = None
-            elif prepared.period_heads is None and prepared.period_cells is not None:
-                raw.values_by_period = _by_period(
-                    alignment.catalog.periods, prepared.period_cells[match.items[0]], raw)
-            elif lines[0].as_read is not None and "\t" in lines[0].as_read:
-                printed = [clean_cell(c) for c in lines[0].as_read.split("\t")] + [""] * 5
-                raw.description_raw, raw.description_repaired = printed[1], cells[1]
-                if clean_value_cell(printed[3])[0] != value:
-                    raw.reasons.append("value-readings-differ")
+            raw = _cells_row(prepared, match, alignment.catalog)
         else:
-            bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
-            labelled = [n for n, i in enumerate(match.items) if prepared.items[i].label]
-            text = split_row(bodies, entry.description, entry.unit, entry.codebook,
-                             len(alignment.catalog.periods),
-                             own_line=labelled[0] if labelled else None)
-            as_read = _as_read(lines, match, entry, len(alignment.catalog.periods))
-            if as_read is not None:
-                _cross_check(text, as_read)
-            raw = RawRow(
-                label_raw=match.label_printed, description_raw=text.description,
-                unit_raw=text.unit, value_raw=text.value, note_raw=text.note,
-                page=lines[0].page, line_end=lines[-1].number,
-                line_start=_first_text_line(lines, [prepared.items[i] for i in match.items]).number,
-                trong_do=any(prepared.parts_trong_do[i] for i in match.items),
-                style="lined", reasons=list(text.reasons),
-                confidence=min((ln.confidence for ln in lines if ln.confidence is not None),
-                               default=None), bbox=_union(lines),
-                value_confidence=_word_confidence(lines, text.value))
-            if as_read is not None:  # the printed words; ``text`` read the repaired ones
-                raw.description_raw, raw.description_repaired = (as_read.description,
-                                                                 text.description)
-            if len(alignment.catalog.periods) > 1 and text.value is not None:
-                raw.values_by_period = _by_period(alignment.catalog.periods,
-                                                  [text.value, *text.more_values], raw)
-        rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=entry,
+            raw = _lined_row(prepared, match, alignment.catalog)
+        rows.append(MatchedRow(raw=raw, catalog=alignment.catalog, entry=match.entry,
                                label_how=match.label_how, desc_score=match.desc_score))
-    return TableResult(prepared.region.heading, alignment.catalog,
+    return TableResult(prepared.table.heading, alignment.catalog,
                        fit, _with_missing_rows(rows, alignment.catalog))
+
+
+def _printed(row: TableRow) -> list[str]:
+    """A row's cells as the document printed them (before any text repair)."""
+    return [c.as_read if c.as_read is not None else c.text for c in row.cells]
+
+
+def _cells_row(prepared: _Prepared, match: EntryMatch, catalog: Catalog) -> RawRow:
+    """A matched row of a table with cells: each field from its own cell; a row the aligner
+    continued over further rows takes their descriptions as its note."""
+    index = match.items[0]
+    row = prepared.rows[index]
+    lines = [prepared.lines[i] for i in match.items]
+    cells = prepared.cells[index]
+    extra_notes = [prepared.cells[i][1] for i in match.items[1:]]
+    value, noisy = clean_value_cell(cells[3])
+    raw = RawRow(
+        label_raw=None if prepared.parts_trong_do[index] else cells[0] or None,
+        description_raw=cells[1],
+        unit_raw=cells[2] or None, value_raw=value,
+        reasons=(["value-cell-noise"] if noisy and value else
+                 ["value-garbled"] if noisy else []),
+        value_confidence=row.cells[3].confidence if len(row.cells) > 3 else None,
+        note_raw=" ".join(x for x in [cells[4], *extra_notes] if x) or None,
+        page=lines[0].page, line_start=lines[0].number, line_end=lines[-1].number,
+        trong_do=prepared.parts_trong_do[index], style="tab",
+        bbox=_union(lines))
+    printed = _printed(row) + [""] * 5
+    if prepared.period_heads is not None and len(catalog.periods) > 1:
+        values, doubts = _clean_period_cells(prepared.period_cells[index],
+                                             prepared.period_confidences[index])
+        # read from the repaired text: the values as OCR printed them must agree
+        as_read, _ = _clean_period_cells(
+            [printed[i] for i in prepared.period_columns[index]], [])
+        for i in range(max(len(as_read), len(values))):
+            if _number(as_read[i] if i < len(as_read) else "") != _number(
+                    values[i] if i < len(values) else ""):
+                (doubts[i] if i < len(doubts) else raw.reasons).append("value-readings-differ")
+        raw.description_raw, raw.description_repaired = printed[1], cells[1]
+        column = _by_header(catalog.periods, prepared.period_heads, values, raw)
+        raw.values_by_period = {p: values[i] if i is not None else ""
+                                for p, i in column.items()}
+        raw.period_reasons = {p: list(dict.fromkeys(doubts[i]))
+                              for p, i in column.items() if i is not None}
+        for i in set(range(len(doubts))) - set(column.values()):
+            raw.reasons.extend(doubts[i])  # a doubtful cell under no period column
+        # the row-level reading of the first value cell is one of the period cells
+        raw.reasons = [r for r in dict.fromkeys(raw.reasons)
+                       if r not in ("value-cell-noise", "value-garbled")]
+        raw.value_confidence = None
+    elif prepared.period_heads is None and prepared.period_cells is not None:
+        raw.values_by_period = _by_period(catalog.periods, prepared.period_cells[index], raw)
+    else:
+        raw.description_raw, raw.description_repaired = printed[1], cells[1]
+        if clean_value_cell(printed[3])[0] != value:
+            raw.reasons.append("value-readings-differ")
+    return raw
+
+
+def _lined_row(prepared: _Prepared, match: EntryMatch, catalog: Catalog) -> RawRow:
+    """A matched row of hard-wrapped text: its lines split into description, unit, value and
+    note by what the catalog entry holds, read a second time from the words as printed when
+    the text was repaired."""
+    entry = match.entry
+    lines = [prepared.lines[i] for i in match.items]
+    periods = len(catalog.periods)
+    bodies = [_body(prepared.items[i], match.label_printed) for i in match.items]
+    labelled = [n for n, i in enumerate(match.items) if prepared.items[i].label]
+    text = split_row(bodies, entry.description, entry.unit, entry.codebook, periods,
+                     own_line=labelled[0] if labelled else None)
+    as_read = _as_read(lines, match, entry, periods)
+    if as_read is not None:
+        _cross_check(text, as_read)
+    raw = RawRow(
+        label_raw=match.label_printed, description_raw=text.description,
+        unit_raw=text.unit, value_raw=text.value, note_raw=text.note,
+        page=lines[0].page, line_end=lines[-1].number,
+        line_start=_first_text_line(lines, [prepared.items[i] for i in match.items]).number,
+        trong_do=any(prepared.parts_trong_do[i] for i in match.items),
+        style="lined", reasons=list(text.reasons),
+        confidence=min((ln.confidence for ln in lines if ln.confidence is not None),
+                       default=None), bbox=_union(lines),
+        value_confidence=_word_confidence(lines, text.value))
+    if as_read is not None:  # the printed words; ``text`` read the repaired ones
+        raw.description_raw, raw.description_repaired = as_read.description, text.description
+    if periods > 1 and text.value is not None:
+        raw.values_by_period = _by_period(catalog.periods, [text.value, *text.more_values],
+                                          raw)
+    return raw
 
 
 def _word_confidence(lines: list[Line], value: str | None) -> float | None:
@@ -478,7 +442,8 @@ def _word_confidence(lines: list[Line], value: str | None) -> float | None:
     return min(found, default=None)
 
 
-def _as_read(lines: list[Line], match, entry: CatalogEntry, periods: int) -> RowText | None:
+def _as_read(lines: list[Line], match: EntryMatch, entry: CatalogEntry,
+             periods: int) -> RowText | None:
     """The row split again from its lines as read, when the text was repaired before
     matching (OCR noise: ``s6`` → ``số``); None when no line of it was changed."""
     if not any(line.as_read is not None for line in lines):
@@ -558,4 +523,4 @@ def _unmatched_table(prepared: _Prepared) -> TableResult:
             current = []
         current.append(i)
     flush()
-    return TableResult(prepared.region.heading, None, 0.0, rows)
+    return TableResult(prepared.table.heading, None, 0.0, rows)

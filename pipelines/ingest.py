@@ -13,10 +13,11 @@ from pathlib import Path
 
 from extract.ocr import OcrEngine, TesseractEngine
 from extract.pdf import PageJob, page_count, read_page
+from extract.tables import read_tables
 from extract.textdump import document_from_text
 from extract.types import Document
 from mapping.catalog import get_catalog
-from mapping.tables import match_document
+from mapping.tables import match_tables
 from normalize.diacritics import load_model
 from normalize.encodings import decode_bytes
 from pipelines.outputs import write_jsonl, write_tables, write_text
@@ -130,7 +131,8 @@ def ingest_document(document: Document, catalog_id: str | None = None
     as_repaired = replace(document, lines=[
         replace(line, text=text, as_read=line.text) if text != line.text else line
         for line, text in zip(document.lines, repaired.lines, strict=True)])
-    tables = match_document(as_repaired, catalog_id)
+    document.tables = read_tables(as_repaired.lines)
+    tables = match_tables(document.tables, catalog_id)
     for table in tables:
         for row in table.rows:
             raw = row.raw

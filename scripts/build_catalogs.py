@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extract.textdump import cell_blocks, clean_cell, document_from_text, is_bold_cell  # noqa: E402
+from extract.tables import cell_blocks, clean_cell, is_bold_cell  # noqa: E402
+from extract.textdump import document_from_text  # noqa: E402
 from extract.types import Line  # noqa: E402
 from mapping.build import TemplateRow, build_entries  # noqa: E402
 from mapping.catalog import Catalog  # noqa: E402
@@ -129,9 +130,9 @@ def _dc_rows(lines: list[Line]) -> tuple[list[TemplateRow], str]:
     header: list[str] = []
     started = False
     group: str | None = None
-    for _first, cells in cell_blocks(lines):
+    for block_lines, cells in cell_blocks(lines):
         if cells is None:
-            header.append(_first.text) if not started else None
+            header.append(block_lines[0].text) if not started else None
             continue
         texts = [c for c in cells if c.strip()]
         if not started:
@@ -161,9 +162,9 @@ def _dc_transposed(lines: list[Line]) -> tuple[list[TemplateRow], list[str]]:
     periods: list[str] = []
     skip = {"tinh thanh pho", "giai doan", "ghi chu", ""}
     section = None
-    for first, cells in cell_blocks(lines):
+    for block_lines, cells in cell_blocks(lines):
         if cells is None:
-            if m := re.match(r"^([IVX]+)\.\s+(.*)", first.text.strip()):
+            if m := re.match(r"^([IVX]+)\.\s+(.*)", block_lines[0].text.strip()):
                 section = m.group(1)
                 rows.append(TemplateRow(label=section, description=m.group(2).strip()))
             continue

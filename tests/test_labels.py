@@ -1,6 +1,7 @@
 import pytest
 
-from mapping.labels import label_score, looks_like_label, read_label
+from extract.tables import looks_like_label
+from mapping.labels import label_score, read_label
 
 
 @pytest.mark.parametrize("printed, row, how", [

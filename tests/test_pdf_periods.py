@@ -14,8 +14,8 @@ import pytest
 from bench import synth
 from bench.generalize import _same
 from bench.scans import scan_of, score_periods
+from extract.tables import period_columns, period_head
 from mapping.catalog import get_catalog
-from mapping.tables import _period_columns, _period_head
 from pipelines.ingest import ingest, ingest_document, read_document
 
 PERIODS = ["2021", "2022", "2023", "2024", "2025", "2025-03-31"]
@@ -35,15 +35,15 @@ def per_year(tmp_path_factory) -> tuple[Path, list[dict]]:
 
 
 def test_period_header_cells():
-    assert _period_head("Năm 2021") == (True, "2021")
-    assert _period_head("Năm 2025 (tính đến 31/3)") == (True, "2025-03-31")
-    assert _period_head("Năm 2025 (Tính đến 31/3)") == (True, "2025-03-31")
-    assert _period_head("Nam 2O22") == (True, None)  # a header, its year misread
-    assert _period_head("Số liệu")[0] is False
-    assert _period_head("Năm đầu tiên")[0] is False
+    assert period_head("Năm 2021") == (True, "2021")
+    assert period_head("Năm 2025 (tính đến 31/3)") == (True, "2025-03-31")
+    assert period_head("Năm 2025 (Tính đến 31/3)") == (True, "2025-03-31")
+    assert period_head("Nam 2O22") == (True, None)  # a header, its year misread
+    assert period_head("Số liệu")[0] is False
+    assert period_head("Năm đầu tiên")[0] is False
     row = ["", "", "Năm 2021", "Năm 2022", "Năm 2025 (tính đến 31/3)"]
-    assert _period_columns(row) == ([2, 3, 4], ["2021", "2022", "2025-03-31"])
-    assert _period_columns(["STT", "Chỉ tiêu", "Năm 2024", "Ghi chú"]) is None  # one column
+    assert period_columns(row) == ([2, 3, 4], ["2021", "2022", "2025-03-31"])
+    assert period_columns(["STT", "Chỉ tiêu", "Năm 2024", "Ghi chú"]) is None  # one column
 
 
 def test_born_digital_per_year_table_gives_every_period(per_year):
