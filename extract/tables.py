@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from extract.types import Cell, Line, Table, TableRow
+from normalize.diacritics import strip_diacritics
 from normalize.fold import fold
 
 HEADING = re.compile(r"^(phu ?luc|bang ?so|danh ?muc)")
@@ -331,3 +332,113 @@ def _lined_rows(lines: list[Line]) -> list[TableRow]:
         cell = Cell(line.text, line.as_read, line.confidence, line.bbox)
         rows.append(TableRow((cell,), (line,)))
     return rows
+
+
+# --- what the columns hold -------------------------------------------------------------------
+
+_YEAR = r"(?:19|20)\d\d"
+_RANGE = re.compile(rf"(?<!\d)({_YEAR})\s*[-–]\s*({_YEAR})(?!\d)")
+_FULL_DATE = re.compile(rf"(?<!\d)(\d{{1,2}})\s*/\s*(\d{{1,2}})\s*/\s*({_YEAR})(?!\d)")
+_LONG_DATE = re.compile(rf"ngay\s*(\d{{1,2}})\s*thang\s*(\d{{1,2}})\s*nam\s*({_YEAR})(?!\d)")
+_UNTIL = re.compile(r"den\s*(?:ngay\s*)?(\d{1,2})\s*/\s*(\d{1,2})(?!\s*/?\s*\d)")
+_MONTH = re.compile(rf"(?<![\d\w])(?:t|thang)\s*(\d{{1,2}})\s*(?:/|-|\.|nam)\s*({_YEAR})(?!\d)")
+_QUARTER = re.compile(rf"\bquy\s*(i{{1,3}}|iv|[1-4])\b\s*(?:/|-|nam)?\s*({_YEAR})(?!\d)")
+_COMPARISON = re.compile(r"so sanh|ty le|%|\bso voi\b")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def column_period(header: str) -> str | None:
+    """The period a column's header names, or None: ``Thực hiện năm 2001`` → "2001",
+    ``Ước TH T2/2005`` → "2005-02", ``Quý III/2005`` → "2005-Q3", ``Năm 2025 (tính đến
+    31/3)`` → "2025-03-31", ``2021-2025`` → "2021-2025". What qualifies the period (``Thực
+    hiện``, ``Ước TH``, ``Kế hoạch``, ``2T`` for two months so far) stays in the header text.
+    A comparison of two periods (``So sánh (%) T2-2005/ T1-2005``) names none.
+
+    >>> column_period("Kế hoạch năm 2003"), column_period("Số TT")
+    ('2003', None)
+    """
+    folded = " ".join(strip_diacritics(header).lower().split())
+    years = re.findall(rf"(?<!\d){_YEAR}(?!\d)", folded)
+    if not years or _COMPARISON.search(folded):
+        return None
+    if found := _FULL_DATE.search(folded) or _LONG_DATE.search(folded):
+        return _date(found.group(3), found.group(2), found.group(1))
+    if (found := _RANGE.search(folded)) and len(years) == 2:
+        return f"{found.group(1)}-{found.group(2)}"
+    if len(years) > 1:
+        return None  # one period over another: a comparison
+    if (found := _UNTIL.search(folded)) and (date := _date(years[0], found.group(2),
+                                                           found.group(1))):
+        return date
+    if found := _QUARTER.search(folded):
+        quarter = _ROMAN.get(found.group(1)) or int(found.group(1))
+        return f"{found.group(2)}-Q{quarter}"
+    if (found := _MONTH.search(folded)) and 1 <= int(found.group(1)) <= 12:
+        return f"{found.group(2)}-{int(found.group(1)):02d}"
+    return years[0]
+
+
+def _date(year: str, month: str, day: str) -> str | None:
+    if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return None
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a column holds, as its header says: ``label`` (STT), ``description``, ``unit``,
+    ``value`` (Số liệu, Kết quả), ``period`` (a value for the period it names), ``note``
+    (Ghi chú) or ``other``."""
+
+    role: str
+    period: str | None = None
+
+
+_LABEL_HEADS = {"stt", "tt", "so tt", "so thu tu", "s tt"}
+_UNIT_HEADS = re.compile(r"^(?:don vi tinh|dvt|d\.v\.t|don vi)\b(?!\s+(?:chu|thuc|phoi|quan))")
+_VALUE_HEADS = re.compile(r"^(?:so lieu|gia tri|ket qua)\b")
+_DESCRIPTION_HEADS = re.compile(
+    r"chi tieu|noi dung|\bten\b|danh muc|nhiem vu|muc tieu|hang muc|cong trinh|du an|"
+    r"linh vuc|co quan|don vi\b|nganh|dien giai|loai")
+
+
+def columns_of(header: tuple[str, ...], rows: list[list[str]]) -> list[Column]:
+    """The role of each column of ``rows`` (their cells' texts) under ``header`` (one text per
+    column). A column headed by a period or a value holds numbers: one whose cells are mostly
+    words is not one (``Nội dung KH 2003``). The description is the column a header names so
+    (``Tên chỉ tiêu``, ``Nội dung`` …), else the first column after the row label that holds no
+    unit, value, period or note."""
+    width = max([len(header), *(len(r) for r in rows)])
+    roles = []
+    for c in range(width):
+        text = header[c] if c < len(header) else ""
+        folded = fold(text).strip(" .:")
+        period = column_period(text) if text else None
+        numbers = _mostly_numbers([r[c] for r in rows if c < len(r) and r[c]])
+        if folded in _LABEL_HEADS and c <= 1:
+            roles.append(Column("label"))
+        elif _UNIT_HEADS.match(folded):
+            roles.append(Column("unit"))
+        elif folded.startswith("ghi chu"):
+            roles.append(Column("note"))
+        elif period is not None and numbers:
+            roles.append(Column("period", period))
+        elif _VALUE_HEADS.match(folded) and numbers:
+            roles.append(Column("value"))
+        else:
+            roles.append(Column("other"))
+    others = [c for c in range(width) if roles[c].role == "other"]
+    named = [c for c in others if c < len(header) and _DESCRIPTION_HEADS.search(fold(header[c]))]
+    after_label = [c for c in others if not any(r.role == "label" for r in roles[c:])]
+    for c in (named or after_label)[:1]:
+        roles[c] = Column("description")
+    return roles
+
+
+def _mostly_numbers(cells: list[str]) -> bool:
+    """Whether most of a column's filled cells are numbers (or a dash for none)."""
+    numbers = sum(1 for c in cells if _NUMBER_CELL.match(c.replace(" ", "")) or c in "-–x")
+    return not cells or numbers >= 0.5 * len(cells)
+
+
+_NUMBER_CELL = re.compile(r"^[-+(]?\d[\d.,]*%?\)?$")

@@ -78,7 +78,7 @@ class RawRow:
     line_start: int = 0
     line_end: int = 0
     trong_do: bool = False
-    style: str = ""  # "tab", "pdf-text", "ocr", "cells"
+    style: str = ""  # "tab", "lined", "missing" (a catalog row not found)
     values_by_period: dict[str, str] | None = None  # per-year tables: period → printed value
     # per-year tables read cell by cell: period → what was unsure about that cell alone
     period_reasons: dict[str, list[str]] | None = None
@@ -88,6 +88,10 @@ class RawRow:
     value_confidence: float | None = None  # OCR confidence of the value cell's words
     description_repaired: str | None = None  # the printed description after text repair
     text_confidence: float | None = None  # lowest confidence of a word the repair changed
+    # a row of a table no catalog matched: its cells as (header text or None, text), and the
+    # period of the one value it holds (a per-period table gives one row per period column)
+    cells: list[tuple[str | None, str]] | None = None
+    period: str | None = None
 
 
 @dataclass(frozen=True)

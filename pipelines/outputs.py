@@ -43,6 +43,9 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     frame["reasons"] = frame["reasons"].apply(lambda r: ";".join(r) if isinstance(r, list) else r)
     frame["bbox"] = frame["bbox"].apply(
         lambda b: " ".join(f"{x:g}" for x in b) if isinstance(b, list) else None)
+    # a generic row's cells: one JSON text ([{"header": …, "text": …}, …]), null otherwise
+    frame["cells"] = frame["cells"].apply(
+        lambda c: json.dumps(c, ensure_ascii=False) if isinstance(c, list) else None)
     return frame
 
 

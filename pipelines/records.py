@@ -20,7 +20,7 @@ from normalize.numbers import parse_vn_number
 RECORD_FIELDS = (
     "source", "page", "line", "bbox", "catalog", "indicator_id", "period", "row_label_raw",
     "description_raw", "description", "unit", "value", "value_raw", "note", "confidence",
-    "needs_review", "reasons",
+    "needs_review", "reasons", "cells",
 )
 REVIEW_THRESHOLD = 0.75
 OCR_TEXT_QUALITY = 0.5  # correct Vietnamese scores ~0.85, text OCR'd without 'vie' ~0.2
@@ -59,6 +59,8 @@ class IndicatorRecord:
     reasons: list[str] = field(default_factory=list)
     period: str | None = None  # "2021" … "2025-03-31"; the report's period for one-period tables
     bbox: list[float] | None = None  # the row's box on its page (PDF points), when known
+    # a row of a table no catalog matched: its printed cells, each with the header over it
+    cells: list[dict[str, str | None]] | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -134,14 +136,7 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
             reasons.remove("value-on-continuation-line")
             reasons.append("value-position-uncertain")
         if row.entry is None:
-            records.append(IndicatorRecord(
-                source=source, page=row.raw.page, line=row.raw.line_start, catalog=None,
-                indicator_id=None, row_label_raw=row.raw.label_raw,
-                description_raw=row.raw.description_raw,
-                description=row.raw.description_repaired or row.raw.description_raw,
-                unit=row.raw.unit_raw, value=None, value_raw=row.raw.value_raw,
-                note=row.raw.note_raw, confidence=0.0, needs_review=True,
-                reasons=sorted(set(reasons))))
+            records.append(_generic_record(row, reasons, source))
             continue
         confidence = _identity_confidence(row, reasons)
         value, value_factor = _parse_value(row, reasons, row.raw.value_raw)
@@ -217,6 +212,23 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
         record.needs_review = record.needs_review or record.confidence < REVIEW_THRESHOLD or \
             bool(HARD_REASONS & set(record.reasons))
     return records
+
+
+def _generic_record(row: MatchedRow, reasons: list[str], source: str) -> IndicatorRecord:
+    """A row of a table no catalog matched: no claim about any catalog row (no indicator, no
+    confidence), its value read as printed, its cells kept with their headers; always to
+    review (``no-catalog-match``)."""
+    raw = row.raw
+    value, _ = _parse_value(row, reasons, raw.value_raw)
+    return IndicatorRecord(
+        source=source, page=raw.page, line=raw.line_start, catalog=None, indicator_id=None,
+        row_label_raw=raw.label_raw, description_raw=raw.description_raw,
+        description=raw.description_repaired or raw.description_raw, unit=raw.unit_raw,
+        value=value, value_raw=raw.value_raw, note=raw.note_raw, confidence=0.0,
+        needs_review=True, reasons=sorted(set(reasons)), period=raw.period,
+        bbox=[round(x, 1) for x in raw.bbox] if raw.bbox else None,
+        cells=[{"header": header, "text": text} for header, text in raw.cells]
+        if raw.cells is not None else None)
 
 
 def check_arithmetic(records: list[IndicatorRecord], catalog: Catalog) -> None:

@@ -44,7 +44,7 @@ def test_outputs_and_contract(ingested):
     assert list(frame.columns) == ["source", "page", "line", "bbox", "catalog", "indicator_id",
                                    "period", "row_label_raw", "description_raw", "description",
                                    "unit", "value", "value_raw", "note", "confidence",
-                                   "needs_review", "reasons"]
+                                   "needs_review", "reasons", "cells"]
     matched = frame[frame["catalog"].notna()]
     assert set(matched["period"]) == {"2021-2025"}  # one-period tables: the report period
     assert len(frame) == len(pd.read_csv(ingested / "records.csv"))
