@@ -115,7 +115,7 @@ def _cell_row(row: TableRow, cells: list[str], columns: list[Column], unit_above
                   page=row.page, line_start=row.line_start, line_end=row.line_end,
                   style=layout, bbox=lines_bbox(row.lines), cells=printed)
     periods = [(c, col.period) for c, col in enumerate(columns)
-               if col.role == "period" and c < len(cells) and cells[c]]
+               if col.role == "period" and c < len(cells) and cells[c] not in _NONE | {""}]
     if at["value"] is not None and cells[at["value"]]:
         base.value_raw = _value(cells[at["value"]])
     if not periods:
@@ -124,7 +124,7 @@ def _cell_row(row: TableRow, cells: list[str], columns: list[Column], unit_above
             if t and columns[c].role != "period"]
     out = []
     for c, period in periods:
-        out.append(RawRow(**{**base.__dict__, "value_raw": _value(cells[c]), "period": period,
+        out.append(RawRow(**{**base.__dict__, "value_raw": cells[c], "period": period,
                              "cells": [*kept, (row.header_of(c), cells[c])],
                              "reasons": []}))
     return out, unit or None
