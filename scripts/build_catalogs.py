@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extract.tables import cell_blocks, clean_cell, is_bold_cell  # noqa: E402
+from extract.tables import cell_blocks, clean_cell, is_bold_cell, period_columns  # noqa: E402
 from extract.textdump import document_from_text  # noqa: E402
 from extract.types import Line  # noqa: E402
 from mapping.build import TemplateRow, build_entries  # noqa: E402
@@ -136,7 +136,10 @@ def _dc_rows(lines: list[Line]) -> tuple[list[TemplateRow], str]:
             continue
         texts = [c for c in cells if c.strip()]
         if not started:
-            if cells and re.match(r"^(\d+\.?)+$", cells[0].strip()):
+            # the first numbered row; not a header row that carries a stray number ("5." /
+            # "Năm 2021" … in Phụ lục 3)
+            if cells and re.match(r"^(\d+\.?)+$", cells[0].strip()) and period_columns(
+                    [c.strip() for c in cells]) is None:
                 started = True
             else:
                 header.extend(cells)
