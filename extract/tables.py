@@ -101,14 +101,37 @@ def read_tables(lines: list[Line]) -> list[Table]:
     for region in _regions(lines):
         layout = region.layout
         if layout == "grid":
-            rows = _grid_rows(region.lines)
+            parts = _by_table(_grid_rows(region.lines))
         elif layout == "blocks":
-            rows = _block_rows(region.lines)
+            parts = [_block_rows(region.lines)]
         else:
-            rows = _lined_rows(region.lines)
-        if rows:
-            tables.append(Table(rows=rows, heading=region.heading, layout=layout))
+            parts = [_lined_rows(region.lines)]
+        tables.extend(Table(rows=rows, heading=region.heading, layout=layout)
+                      for rows in parts if rows)
     return tables
+
+
+SAME_HEADER = 0.5  # share of words two headers share when one is the other printed again
+
+
+def _by_table(rows: list[TableRow]) -> list[list[TableRow]]:
+    """Rows in columns → one list per table: a header printed again on a new page (the same
+    words, OCR's misreadings aside) goes on with its table; another header (a sheet's second
+    table, ``TT | Ngành | Tổng số …`` under ``STT | Cơ quan | Tổng số …``) starts a new one."""
+    parts: list[list[TableRow]] = []
+    for row in rows:
+        if parts and not _another_header(parts[-1][-1].header, row.header):
+            parts[-1].append(row)
+        else:
+            parts.append([row])
+    return parts
+
+
+def _another_header(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
+    if not before or not after or before is after:
+        return False
+    words = [set(fold(" ".join(h)).split()) for h in (before, after)]
+    return len(words[0] & words[1]) < SAME_HEADER * len(words[0] | words[1])
 
 
 # --- header rows -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from extract.textdump import document_from_text
 from extract.types import Line
 from mapping.labels import label_score, read_label
 from mapping.tables import match_tables
+from tests.test_outside import DATA
 
 
 @pytest.mark.parametrize("header, period", [
@@ -150,3 +151,19 @@ def test_label_scores_are_bounded_and_need_a_digit(token, row):
     assert 0.0 <= score <= 1.0 and how in {"exact", "confusion", "near", "none"}
     if looks_like_label(token):
         assert any(ch.isdigit() for ch in token)
+
+
+def test_a_sheet_holding_two_tables_gives_two():
+    """A real .xls (2007-74Z4A) as its transcript: a table of provinces and ministries under a
+    header printed over four rows, then a second table (``TT | Ngành | Tổng số …``)."""
+    path = DATA / "xls-2007-74Z4A-giam-sat-dau-tu.txt"
+    tables = read_tables(document_from_text(path.read_text(encoding="utf-8"), path.name).lines)
+    assert len(tables) == 2
+    first, second = tables
+    an_giang = next(r for r in first.rows if r.cells[1].text == "An giang")
+    assert an_giang.header[:3] == ("STT", "Cơ quan", "Tổng số")
+    assert an_giang.header[13] == "Số D.A. đưa vào HĐ nhưng không hiệu quả"
+    assert [(an_giang.header_of(c), an_giang.cells[c].text) for c in (2, 6)] == [
+        ("Tổng số", "268"), ("Số D.A. phê duyệt trong kỳ", "184")]
+    assert second.header[:3] == ("TT", "Ngành", "Tổng số")
+    assert next(r for r in second.rows if r.cells[0].text).cells[1].text == "Nông nghiệp"
