@@ -64,13 +64,12 @@ def table_rows(table: Table) -> list[RawRow]:
     out: list[RawRow] = []
     for rows in _under_one_header(table.rows):
         texts = [[c.text for c in row.cells] for row in rows]
-        if not rows[0].header and _prose_share(
-                [max(t, key=len) for t in texts if any(t)]) >= PROSE_SHARE:
-            continue  # paragraphs set apart by tabs, not a table
+        if not rows[0].header and not _tabular(texts):
+            continue
         columns = columns_of(rows[0].header, texts)
         unit_above: str | None = None
         for row, cells in zip(rows, texts, strict=True):
-            filled = sum(1 for c in cells if c)
+            filled = sum(1 for c in cells if re.search(r"\w", c))
             if filled > 1 or (filled and row.header):  # one cell and no header: a title
                 read, unit_above = _cell_row(row, cells, columns, unit_above, table.layout)
                 out.extend(read)
@@ -86,6 +85,21 @@ def _under_one_header(rows: list[TableRow]) -> list[list[TableRow]]:
         else:
             runs.append([row])
     return runs
+
+
+def _tabular(texts: list[list[str]]) -> bool:
+    """Cells without a header over them make a table when its rows are numbered or hold
+    numbers, and are not running text: paragraphs set apart by tabs, or a page of prose cut
+    into columns, are not one."""
+    filled = [t for t in texts if any(t)]
+    if not filled or _prose_share([max(t, key=len) for t in filled]) >= PROSE_SHARE:
+        return False
+    counted = sum(1 for t in filled if is_row_label(t[0]) or any(
+        _NUMBER.match(c.replace(" ", "")) for c in t[1:]))
+    return counted >= 0.5 * len(filled)
+
+
+_NUMBER = re.compile(r"^[-+(]?\d[\d.,]*%?\)?$")
 
 
 def _prose_share(texts: list[str]) -> float:
