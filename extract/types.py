@@ -78,7 +78,7 @@ class RawRow:
     line_start: int = 0
     line_end: int = 0
     trong_do: bool = False
-    style: str = ""  # "tab", "lined", "missing" (a catalog row not found)
+    style: str = ""  # "tab", "lined", "missing" (a catalog row not found); else the layout
     values_by_period: dict[str, str] | None = None  # per-year tables: period → printed value
     # per-year tables read cell by cell: period → what was unsure about that cell alone
     period_reasons: dict[str, list[str]] | None = None
@@ -163,13 +163,6 @@ class Table:
 
     @property
     def header(self) -> tuple[str, ...]:
-        """The header of the table's first row (see ``TableRow.header``)."""
+        """The header of the table's first row (see ``TableRow.header``); where the table
+        starts is its first row's ``page`` and ``line_start``."""
         return self.rows[0].header if self.rows else ()
-
-    @property
-    def page(self) -> int:
-        return self.rows[0].page if self.rows else 1
-
-    @property
-    def line_start(self) -> int:
-        return self.rows[0].line_start if self.rows else 0
