@@ -27,6 +27,9 @@ NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)*%?$")
 MIN_MATCHED_ENTRIES = 5
 MIN_FIT = 0.45
 MIN_COVERAGE = 0.35  # share of the catalog's entries a table must show to be that catalog
+# a catalog is claimed only when this many of its rows are said in the table's own words: row
+# numbers 1, 2, 3 alone fit any numbered catalog (an export sheet's "1 Dầu thô", "2 Than đá")
+MIN_DESCRIBED = 0.45
 
 
 @dataclass
@@ -276,7 +279,8 @@ def match_document(document: Document, catalog_id: str | None = None) -> list[Ta
             fit = _fit(alignment)
             coverage = len(alignment.matches) / len(alignment.catalog.entries)
             enough = coverage >= MIN_COVERAGE or (fit >= 0.7 and len(alignment.matches) >= 12)
-            if forced or (fit >= MIN_FIT and enough
+            described = sum(1 for m in alignment.matches if m.desc_score >= MIN_DESCRIBED)
+            if forced or (fit >= MIN_FIT and enough and described >= MIN_MATCHED_ENTRIES
                           and len(alignment.matches) >= MIN_MATCHED_ENTRIES):
                 results.append(_matched_table(prepared, alignment, fit, document.kind))
                 continue
