@@ -64,7 +64,7 @@ _ODF_TYPES = {"application/vnd.oasis.opendocument.text": "odt",
               "application/vnd.oasis.opendocument.presentation": "odp"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LEFT_OVER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad]")  # and soft hyphens, once decoded
-_SPACES = re.compile(r"[ \u00a0]+")
+_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")  # typographic spaces too
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 
 
@@ -156,6 +156,9 @@ def read_office(path: Path, fmt: str | None = None, converter: Converter | None 
                 path, Path(tmp), target, IMPORT_FILTERS.get(fmt))
         except ConversionError as exc:
             raise OfficeError(f"LibreOffice cannot convert it: {exc}") from exc
+        if (converted.import_filter or "").startswith("Text"):
+            # LibreOffice's last resort for what it does not recognise
+            raise OfficeError(f"damaged {fmt} file: LibreOffice could only read it as text")
         info.converted_by = "libreoffice"
         info.import_filter = converted.import_filter
         info.conversion_seconds = round(converted.seconds, 3)
