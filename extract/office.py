@@ -143,11 +143,10 @@ def read_office(path: Path, fmt: str | None = None, converter: Converter | None 
         raise OfficeError("not an Office file")
     if fmt == "encrypted":
         raise OfficeError("password-protected Office file: save it without a password")
-    info = OfficeInfo(format=fmt)
     target = TARGETS[fmt]
     if fmt in ("docx", "xlsx", "pptx"):
         try:
-            return _read_ooxml(path, target, path.name, info)
+            return _read_ooxml(path, target, path.name, OfficeInfo(format=fmt))
         except _NotReadable:
             pass  # macro-enabled, template, strict: LibreOffice reads what python-docx won't
     with tempfile.TemporaryDirectory(prefix="vnextract-office-") as tmp:
@@ -159,9 +158,9 @@ def read_office(path: Path, fmt: str | None = None, converter: Converter | None 
         if (converted.import_filter or "").startswith("Text"):
             # LibreOffice's last resort for what it does not recognise
             raise OfficeError(f"damaged {fmt} file: LibreOffice could only read it as text")
-        info.converted_by = "libreoffice"
-        info.import_filter = converted.import_filter
-        info.conversion_seconds = round(converted.seconds, 3)
+        info = OfficeInfo(format=fmt, converted_by="libreoffice",
+                          import_filter=converted.import_filter,
+                          conversion_seconds=round(converted.seconds, 3))
         try:
             return _read_ooxml(converted.path, converted.format, path.name, info)
         except _NotReadable as exc:

@@ -51,10 +51,13 @@ _UNICODE_ONLY = re.compile("[ăđơưĂĐƠƯĩĨũŨ\u1ea0-\u1ef9]")
 
 
 @cache
-def _rules() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _rules() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str], str], ...]]:
+    """The name parts to take off (case-sensitive: ``Bold`` is a style, ``bold`` no), and the
+    families."""
     data = json.loads(FONTS_PATH.read_text(encoding="utf-8"))
-    return tuple((re.compile(rule["pattern"], re.IGNORECASE), rule["encoding"])
-                 for rule in data["fonts"])
+    return (tuple(re.compile(pattern) for pattern in data["strip"]),
+            tuple((re.compile(rule["pattern"], re.IGNORECASE), rule["encoding"])
+                  for rule in data["fonts"]))
 
 
 @lru_cache(maxsize=1024)
@@ -62,15 +65,18 @@ def encoding_for_font(name: str | None) -> str | None:
     """The encoding a font's glyphs draw (one of :data:`FONT_ENCODINGS`), or None when the
     name says nothing (a Unicode font, or one not in ``data/fonts.json``).
 
-    >>> encoding_for_font(".VnArial NarrowH"), encoding_for_font("VnTime")
+    >>> encoding_for_font(".VnArial NarrowH"), encoding_for_font("CCBOEA+.VnTime,Bold")
     ('tcvn3-capitals', 'tcvn3')
     >>> encoding_for_font("UVnTime") is None  # the Unicode edition of .VnTime
     True
     """
     if not name:
         return None
+    strip, families = _rules()
     name = name.strip()
-    for pattern, encoding in _rules():
+    for pattern in strip:
+        name = pattern.sub("", name)
+    for pattern, encoding in families:
         if pattern.search(name):
             return encoding
     return None
