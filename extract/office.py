@@ -471,34 +471,30 @@ def _table(table: etree._Element, walk: _WordWalk) -> Iterator[Cells]:
     style = table.find(f"{_W}tblPr/{_W}tblStyle")
     outer, walk.table_style = walk.table_style, (
         style.get(_W + "val") if style is not None else walk.table_style)
-    rows = []
+    rows: list[Cells] = []
+    cell_lines: list[Cells] = []  # every cell's own lines, in reading order
     for tr in _children(table, "tr"):
-        cells: list[list[Span]] = []
-        before = tr.find(f"{_W}trPr/{_W}gridBefore")
-        cells.extend([] for _ in range(_int(before, 0)))
+        cells: Cells = [[] for _ in range(_int(tr.find(f"{_W}trPr/{_W}gridBefore"), 0))]
         for tc in _children(tr, "tc"):
             props = tc.find(_W + "tcPr")
-            span = _int(None if props is None else props.find(_W + "gridSpan"), 1)
+            span = max(1, _int(None if props is None else props.find(_W + "gridSpan"), 1))
             merge = None if props is None else props.find(_W + "vMerge")
             continued = merge is not None and merge.get(_W + "val", "continue") == "continue"
+            lines = [] if continued else list(_blocks(tc, walk))
+            cell_lines.extend(lines)
             cell: list[Span] = []
-            if not continued:
-                for line in _blocks(tc, walk):
-                    for spans in line:
-                        if cell and spans:
-                            cell.append((" ", None))
-                        cell.extend(spans)
+            for spans in (spans for line in lines for spans in line):
+                if cell and spans:
+                    cell.append((" ", None))
+                cell.extend(spans)
             cells.append(cell)
             cells.extend([] for _ in range(span - 1))
         rows.append(cells)
     walk.table_style = outer
     if all(sum(1 for c in row if c) <= 1 for row in rows):
-        # a frame around text, not a grid: its paragraphs are lines of their own
-        for tr in _children(table, "tr"):
-            for tc in _children(tr, "tc"):
-                yield from _blocks(tc, walk)
-        return
-    yield from rows
+        yield from cell_lines  # a frame around text, not a grid: its lines as they are
+    else:
+        yield from rows
 
 
 def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
@@ -512,8 +508,9 @@ def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
 
 
 def _int(element: etree._Element | None, default: int) -> int:
+    """A ``w:val`` count (``gridSpan``, ``gridBefore``), never below 0."""
     try:
-        return max(1, int(element.get(_W + "val"))) if element is not None else default
+        return max(0, int(element.get(_W + "val"))) if element is not None else default
     except (TypeError, ValueError):
         return default
 

@@ -45,6 +45,9 @@ _ALTERNATIVES = {"tcvn3": ("vni",), "tcvn3-capitals": ("vni",), "vni": ("tcvn3",
 # Symbol-font code points: Word stores a character of a font without a Unicode cmap at
 # U+F000 + its byte (``.VnTime`` text pasted from some converters arrives so).
 _SYMBOL_AREA = re.compile("[\uf020-\uf0ff]")
+# Characters Windows-1258 gives some bytes that Windows-1252 does not: a reader that maps a
+# font declared with the Vietnamese charset through it gives TCVN3's "chÝnh" as "chƯnh".
+_CP1258_ONLY = re.compile("[ĂăĐđƠơƯư₫\u0300\u0301\u0303\u0309\u0323]")
 # Letters no 8-bit font has: a run holding them was typed in Unicode, whatever its font says.
 # (``â``, ``ê``, ``ô`` are Latin-1: TCVN3 and VNI look-alikes use them.)
 _UNICODE_ONLY = re.compile("[ăđơưĂĐƠƯĩĨũŨ\u1ea0-\u1ef9]")
@@ -101,18 +104,39 @@ def read_font_text(text: str, encoding: str) -> tuple[str | None, str]:
     ('vni', 'Các hệ thống')
     >>> read_font_text("Báo cáo được", "tcvn3")  # Unicode, in a style left in .VnTime
     (None, 'Báo cáo được')
+    >>> read_font_text("ChƯnh phñ", "tcvn3")  # its bytes mapped through Windows-1258
+    ('tcvn3', 'Chính phủ')
     """
-    if typed_in_unicode(text):
+    undone = _from_cp1258(text)
+    if undone is None and typed_in_unicode(text):
         return None, text
-    decoded = decode_font_text(text, encoding)
-    if text.isascii() or text_value(decoded) >= FONT_TRUSTED_SHARE * len(text.split()):
+    lookalikes = text if undone is None else undone
+    decoded = decode_font_text(lookalikes, encoding)
+    if undone is None and (text.isascii() or text_value(decoded) >= FONT_TRUSTED_SHARE * len(
+            text.split())):
         return encoding, decoded
     best, best_text, best_value = encoding, decoded, text_value(decoded) + FONT_DOUBT_MARGIN
     for other in (None, *_ALTERNATIVES.get(encoding, ())):
-        other_text = text if other is None else decode_font_text(text, other)
+        other_text = text if other is None else decode_font_text(lookalikes, other)
         if text_value(other_text) > best_value:
             best, best_text, best_value = other, other_text, text_value(other_text)
     return (None if best_text == text else best), best_text
+
+
+def _from_cp1258(text: str) -> str | None:
+    """Text whose codes were mapped through Windows-1258 (a legacy font declared with the
+    Vietnamese charset), back to the Windows-1252 look-alikes the code tables read; None when
+    it shows no such mapping, or holds letters Windows-1258 cannot (typed in Unicode).
+
+    >>> _from_cp1258("chƯnh phñ")
+    'chÝnh phñ'
+    """
+    if not _CP1258_ONLY.search(text):
+        return None
+    try:
+        return text.encode("cp1258").decode(SLOPPY_1252)
+    except UnicodeEncodeError:
+        return None
 
 
 def decode_font_text(text: str, encoding: str) -> str:

@@ -97,3 +97,15 @@ def test_the_text_overrules_a_font_that_says_otherwise():
 def test_unknown_encoding_is_refused():
     with pytest.raises(ValueError, match="unknown font encoding"):
         decode_font_text("x", "koi8-r")
+
+
+def test_codes_mapped_through_windows_1258_are_undone():
+    # LibreOffice maps a font declared with the Vietnamese charset through Windows-1258:
+    # TCVN3's "chÝnh" arrives as "chƯnh", which looks like Unicode but is not
+    for line in sample_lines():
+        arrived = encode_legacy(line, "tcvn3").decode("cp1258")
+        reading, text = read_font_text(arrived, "tcvn3")
+        assert (reading, text.lower()) == ("tcvn3", line.lower())
+    # text typed in Unicode stays Unicode, also where Windows-1258 could hold it
+    assert read_font_text("Ủy ban nhân dân tỉnh", "tcvn3") == (None, "Ủy ban nhân dân tỉnh")
+    assert read_font_text("Sở Tư pháp", "vni") == (None, "Sở Tư pháp")
