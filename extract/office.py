@@ -554,10 +554,17 @@ def _sheet_rows(sheet) -> Page:
         while kept and not any(t.strip() for t, _ in kept[-1]):
             kept.pop()
         lines.append(kept)
-    reason = f"sheet {sheet.title!r}"
+    notes = []
+    hidden_rows = sum(1 for number, dimension in sheet.row_dimensions.items()
+                      if dimension.hidden and number <= len(lines) and lines[number - 1])
+    hidden_columns = {i for dimension in sheet.column_dimensions.values() if dimension.hidden
+                      for i in range(dimension.min - 1, dimension.max) if i in used}
+    if hidden_rows or hidden_columns:  # read with the rest (totals count them), but said
+        notes.append(f"{hidden_rows} hidden rows and {len(hidden_columns)} hidden columns "
+                     "with text, read")
     if (sheet.max_row or 0) > rows or (sheet.max_column or 0) > columns:
-        reason += f" (only its first {rows} rows and {columns} columns read)"
-    return reason, lines
+        notes.append(f"only its first {rows} rows and {columns} columns read")
+    return f"sheet {sheet.title!r}" + "".join(f" ({note})" for note in notes), lines
 
 
 def _cell_spans(cell) -> list[Span]:

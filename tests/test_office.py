@@ -80,6 +80,7 @@ def make_xlsx(path: Path) -> Path:
     sheet["B6"].font = vni
     sheet["B7"] = CellRichText([TextBlock(InlineFont(rFont=".VnTimeH"), "tæng"),
                                 TextBlock(InlineFont(rFont=".VnTime"), " céng")])
+    sheet.row_dimensions[6].hidden = True  # read, and said on the sheet's page
     hidden = workbook.create_sheet("An")
     hidden["A1"] = "Sè liÖu nh¸p"
     hidden["A1"].font = vntime
@@ -161,6 +162,8 @@ def test_xlsx_cells_sheets_and_numbers(tmp_path):
     assert "nháp" not in document.text  # a hidden sheet is reported, not read
     assert [(p.number, p.source, p.lines) for p in document.pages] == [
         (1, "office", 7), (2, "hidden-sheet", 0)]
+    assert document.pages[0].reason == (
+        "sheet 'Bieu 1' (1 hidden rows and 0 hidden columns with text, read)")
 
 
 def test_pptx_runs_are_decoded_by_their_fonts(tmp_path):
