@@ -50,15 +50,15 @@ from normalize.fonts import encoding_for_font, read_font_text
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_SHEET_ROWS = 200_000  # rows read from one sheet; more is reported on its page
 MAX_SHEET_COLUMNS = 2_000
-# the OOXML each format is converted to, and the import filter LibreOffice must use (None:
-# its own type detection decides)
+# the OOXML each format is read as (legacy ones converted to it first)
 TARGETS = {"doc": "docx", "rtf": "docx", "odt": "docx", "html-doc": "docx", "xml-doc": "docx",
            "xls": "xlsx", "ods": "xlsx", "html-xls": "xlsx", "xml-xls": "xlsx",
            "ppt": "pptx", "odp": "pptx", "ole": "docx",
            "docx": "docx", "xlsx": "xlsx", "pptx": "pptx"}
+# LibreOffice's import filter where its type detection would pick the wrong application
 IMPORT_FILTERS = {"html-doc": "HTML (StarWriter)", "html-xls": "HTML (StarCalc)"}
 _WORD_SUFFIXES = {".doc", ".dot", ".docx", ".rtf", ".wri"}
-_SHEET_SUFFIXES = {".xls", ".xlt", ".xlsx", ".csv"}
+_SHEET_SUFFIXES = {".xls", ".xlt", ".xlsx"}
 _ODF_TYPES = {"application/vnd.oasis.opendocument.text": "odt",
               "application/vnd.oasis.opendocument.spreadsheet": "ods",
               "application/vnd.oasis.opendocument.presentation": "odp"}
