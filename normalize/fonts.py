@@ -147,12 +147,9 @@ def decode_font_text(text: str, encoding: str) -> str:
     their text is decoded then put in capitals. TCVN3 text keeps the case restoration of
     :func:`normalize.encodings.decode_tcvn3`. ASCII stays ASCII in every one of them:
 
-    >>> decode_font_text("Thµnh phè Hµ Néi", "tcvn3")
-    'Thành phố Hà Nội'
-    >>> decode_font_text("Vieät Nam", "vni")
-    'Việt Nam'
-    >>> decode_font_text("Report 2005", "tcvn3-capitals")
-    'REPORT 2005'
+    >>> [decode_font_text(text, encoding) for text, encoding in [
+    ...     ("Thµnh phè Hµ Néi", "tcvn3"), ("Vieät Nam", "vni"), ("Report 2005", "tcvn3-capitals")]]
+    ['Thành phố Hà Nội', 'Việt Nam', 'REPORT 2005']
     """
     text = _SYMBOL_AREA.sub(lambda m: bytes([ord(m.group()) - 0xF000]).decode(SLOPPY_1252),
                             text)
