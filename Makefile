@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils \
 	fonts-dejavu-core libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
-	chromium chromium-driver
+	python3-uno chromium chromium-driver
 SHARED ?= ../shared
 
 .PHONY: help setup system-packages venv test lint catalogs model bench clean
@@ -15,11 +15,12 @@ help: ## list the targets
 
 setup: system-packages venv ## install system packages (apt-get, when missing) and the project into .venv
 
-system-packages: ## apt-get install Tesseract (+vie, eng, osd), Poppler, fonts, LibreOffice, Chromium when missing
+system-packages: ## apt-get install Tesseract (+vie, eng, osd), Poppler, fonts, LibreOffice (+python3-uno), Chromium when missing
 	@missing=""; \
 	for cmd in tesseract pdftoppm soffice chromium chromedriver; do \
 	  command -v $$cmd >/dev/null 2>&1 || missing="yes"; done; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="yes"; \
+	/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || missing="yes"; \
 	if command -v tesseract >/dev/null 2>&1; then \
 	  tesseract --list-langs 2>/dev/null | grep -qx vie || missing="yes"; \
 	  tesseract --list-langs 2>/dev/null | grep -qx eng || missing="yes"; \
@@ -29,7 +30,7 @@ system-packages: ## apt-get install Tesseract (+vie, eng, osd), Poppler, fonts, 
 	  echo "installing $(APT_PACKAGES)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
-	else echo "system packages present: tesseract (vie, eng, osd), pdftoppm, DejaVu fonts, soffice, chromium"; fi
+	else echo "system packages present: tesseract (vie, eng, osd), pdftoppm, DejaVu fonts, soffice (+uno), chromium"; fi
 
 venv: $(BIN)/vnextract ## create .venv and install the project with pinned dependencies
 

@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, outside, repair, scans
+from bench import diacritics, encodings, generalize, ingest, office, outside, repair, scans
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -118,6 +118,8 @@ SECTIONS = (
         "Every real file of `../shared/real` that vnextract reads (PDFs, the Office files' "
         "transcripts) and seed 004: none holds a catalog's table, so a record naming an "
         "indicator is a false claim."), True),
+    ("office", lambda: _section("Legacy Office files: vnextract and viparse (issue #10)",
+                                office.markdown(office.run())), True),
 )
 
 

@@ -35,11 +35,31 @@ class PageInfo:
 
 
 @dataclass
+class OfficeInfo:
+    """What reading an Office file found: in documents.jsonl as ``office``.
+
+    ``fonts``: each font of the text with the encoding it was decoded by (None: read as typed,
+    by content detection), whether the font said so (``by``: ``font``) or the text overruled
+    it (``content``), and how many letters it held; ``sheets`` and
+    ``hidden_sheets`` name a workbook's sheets (each sheet is a page, a hidden one is left
+    unread); ``conversion_seconds``: LibreOffice's time on a legacy file (None: read as it
+    was)."""
+
+    format: str  # what the content is: "doc", "xls", "ppt", "rtf", "docx", "xlsx", "odt", ...
+    converted_by: str | None = None  # "libreoffice": converted to OOXML first
+    import_filter: str | None = None  # what LibreOffice opened it as ("MS Word 97", ...)
+    conversion_seconds: float | None = None
+    fonts: list[dict] = field(default_factory=list)  # {"font", "encoding", "by", "letters"}
+    sheets: list[str] = field(default_factory=list)
+    hidden_sheets: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Document:
     """A whole input: its lines (all pages) and what kind of input it was."""
 
     source: str
-    kind: str  # "text", "pdf-text", "pdf-scan", "pdf-mixed", "image"
+    kind: str  # "text", "pdf-text", "pdf-scan", "pdf-mixed", "image", "office-doc", ...
     lines: list[Line] = field(default_factory=list)
     encoding: str | None = None  # the input's detected encoding
     encoding_fixes: int = 0  # how many repairs decoding it took (legacy lines, mojibake)
@@ -50,6 +70,7 @@ class Document:
     # the document's tables, read from its lines by ``extract.tables.read_tables`` (pipelines
     # fill it from the repaired lines, so each cell holds its repaired text and the text as read)
     tables: list[Table] = field(default_factory=list)
+    office: OfficeInfo | None = None  # Office files: formats, fonts, sheets, conversion
 
     @property
     def text(self) -> str:

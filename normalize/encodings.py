@@ -72,6 +72,7 @@ ENCODING_ALIASES = {
     "vni-windows": "vni",
     "vni-lookalike": "vni-lookalike",
     "viscii": "viscii",
+    "vps": "vps",
     "cp1258": "cp1258",
     "windows-1258": "cp1258",
     "viqr": "viqr",
@@ -184,9 +185,10 @@ def _vni_encoder() -> dict[str, str]:
 
 
 @cache
-def _viscii_bytes() -> tuple[tuple[str, ...], dict[str, int]]:
-    """Byte -> character for all 256 VISCII bytes, and Unicode letter -> byte."""
-    table = _table("viscii")["to_unicode"]
+def _single_byte_table(name: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """Byte -> character for all 256 bytes of a code page whose letters take bytes of their
+    own (VISCII, VPS), and Unicode letter -> byte."""
+    table = _table(name)["to_unicode"]
     to_unicode = {int(code, 16): letter for code, letter in table.items()}
     decode = tuple(to_unicode.get(byte, chr(byte)) for byte in range(256))
     return decode, {letter: byte for byte, letter in to_unicode.items()}
@@ -1660,8 +1662,8 @@ def _decode_legacy(data: bytes, encoding: str) -> str:
         return decode_tcvn3(data.decode(SLOPPY_1252))
     if encoding == "vni":
         return decode_vni(data.decode(SLOPPY_1252))
-    if encoding == "viscii":
-        decode, _ = _viscii_bytes()
+    if encoding in ("viscii", "vps"):
+        decode, _ = _single_byte_table(encoding)
         return "".join(decode[byte] for byte in data)
     if encoding == "cp1258":
         return compose_nfc(data.decode("cp1258", errors="replace"))
@@ -1799,7 +1801,7 @@ def _vni_codes() -> frozenset[str]:
 
 
 def _viscii_encode(text: str, errors: str) -> bytes:
-    _, encoder = _viscii_bytes()
+    _, encoder = _single_byte_table("viscii")
     taken = frozenset(encoder.values())
     out = bytearray()
     for i, c in enumerate(text):

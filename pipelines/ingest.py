@@ -12,6 +12,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from extract.ocr import OcrEngine, TesseractEngine
+from extract.office import OfficeError, read_office, sniff_office
 from extract.pdf import PageJob, page_count, read_page
 from extract.tables import read_tables
 from extract.textdump import document_from_text
@@ -52,6 +53,7 @@ class DocumentStatus:
     encoding_fixes: int = 0
     page_errors: list[str] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)  # per page: how it was read, and why
+    office: dict | None = None  # Office files: format, fonts and encodings, sheets, conversion
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -62,13 +64,19 @@ IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 def read_document(path: Path, engine: OcrEngine | None = None, workers: int | None = None
                   ) -> Document:
-    """Any input → Document: PDFs and images page by page (text layer or OCR), text dumps
-    decoded from their detected encoding."""
+    """Any input → Document: PDFs and images page by page (text layer or OCR), Office files
+    run by run (``extract.office``), text dumps decoded from their detected encoding."""
     if path.is_file():
         head = path.open("rb").read(8)
         if head.startswith(b"%PDF") or head.startswith(IMAGE_MAGIC):
             return read_paged(path, "pdf" if head.startswith(b"%PDF") else "image",
                               engine or TesseractEngine(), workers)
+        try:
+            office = sniff_office(path)
+            if office is not None:
+                return read_office(path, office)
+        except OfficeError as exc:
+            raise InputError(f"{path}: cannot read this Office file: {exc}") from exc
     return read_text_dump(path)
 
 
@@ -162,6 +170,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
         text_quality=round(quality, 3),
         encoding=document.encoding,
         encoding_fixes=document.encoding_fixes,
+        office=asdict(document.office) if document.office else None,
     )
     return records, status
 

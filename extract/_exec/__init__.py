@@ -1,0 +1,1 @@
+"""Thin wrappers around external programs (LibreOffice), in the OCRmyPDF style."""
