@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, repair, scans
+from bench import diacritics, encodings, generalize, ingest, real, repair, scans
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -112,6 +112,10 @@ SECTIONS = (
     ("repair", lambda: _section("OCR-noise repair of 001's narrative (issue #3)",
                                 repair.markdown(repair.run())), False),
     ("scans", _scans_sections, True),
+    ("real", lambda: _section(
+        "Real PDFs: every page read, nothing invented (issue 9)", real.markdown(real.run()),
+        "Published PDFs from `../shared/real` (signed scans, a rotated scan, a scan with a "
+        "garbage OCR layer, TCVN3 text layers), read as `vnextract ingest` reads them."), True),
 )
 
 
