@@ -7,8 +7,9 @@ NGHIA``). So a page is read from its text layer only when that layer is the page
 
 - it holds at least ``MIN_TEXT_CHARS`` characters once signature stamps are left out;
 - where a page image could be read instead (images cover ``SCAN_IMAGE_COVER`` of the page),
-  its lines cover at least ``MIN_TEXT_COVER`` of the page and at least ``MIN_LEGIBLE`` of its
-  words are legible Vietnamese (a syllable as written, a number, an abbreviation).
+  its lines lie over at least ``MIN_PRINT_COVERED`` of the lines the page prints (a header
+  typed over a scan is not the scan's text) and at least ``MIN_LEGIBLE`` of its words are
+  legible Vietnamese (a syllable as written, a number, an abbreviation).
 
 A born-digital page (no page image), signed or not, keeps its text layer. Legibility is
 judged with the project's own syllable inventory and language model
@@ -26,8 +27,10 @@ from extract.types import Signature
 
 MIN_TEXT_CHARS = 40  # fewer characters than this (stamps left out): the page is a scan
 SCAN_IMAGE_COVER = 0.5  # images cover at least half the page: a page image to read instead
-MIN_TEXT_COVER = 0.05  # a text layer over a page image covering less than this is not its text
+MIN_PRINT_COVERED = 0.6  # share of the page's printed lines a text layer over an image must lie on
 MIN_LEGIBLE = 0.8  # share of legible words a text layer over a page image needs
+PRINT_DPI = 36  # the page is rendered this small to find the lines it prints
+PRINT_MARGIN = 0.05  # left and right: scanner edges and punch holes, not print
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class PageEvidence:
     text_cover: float = 0.0  # share of the page under the text layer's lines
     image_cover: float = 0.0  # share of the page under images
     invisible: float | None = None  # share of the text drawn invisibly (render mode 3)
+    print_covered: float | None = None  # share of the page's printed lines under text lines
     legible: float | None = None  # share of legible words, where judged
     fonts_decoded: str | None = None  # legacy encoding the layer was decoded from
 
@@ -50,7 +54,7 @@ class PageEvidence:
     def needs_legibility(self) -> bool:
         """Legibility decides only where a page image could be read instead."""
         return self.page_image and self.text_chars >= MIN_TEXT_CHARS and (
-            self.text_cover >= MIN_TEXT_COVER)
+            self.print_covered is None or self.print_covered >= MIN_PRINT_COVERED)
 
 
 def choose_source(evidence: PageEvidence) -> tuple[str, str]:
@@ -76,9 +80,9 @@ def choose_source(evidence: PageEvidence) -> tuple[str, str]:
         layer += f" ({ev.fonts_decoded.upper()} fonts decoded)"
     if ev.page_image:
         drawn = "invisible " if (ev.invisible or 0) >= 0.5 else ""
-        if ev.text_cover < MIN_TEXT_COVER:
-            return "ocr", (f"{drawn}{layer} covers only {ev.text_cover:.0%} of the page, "
-                           f"over {image}")
+        if ev.print_covered is not None and ev.print_covered < MIN_PRINT_COVERED:
+            return "ocr", (f"{drawn}{layer} lies over only {ev.print_covered:.0%} of the lines "
+                           f"printed on {image}")
         if ev.legible is not None and ev.legible < MIN_LEGIBLE:
             return "ocr", (f"{drawn}{layer} over {image}: only {ev.legible:.0%} of its words "
                            "legible")
@@ -144,8 +148,11 @@ def read_text_layer(doc, page) -> TextLayer:
     runs = [kind for kind, _ in drawn if kind.endswith("-text")]  # text runs as drawn
     invisible = (runs.count("ignore-text") / len(runs)
                  if runs and image_cover >= SCAN_IMAGE_COVER else None)
+    body_lines = [lines[i].bbox for i in range(len(lines)) if i not in stamp_lines]
+    covered = (print_covered(page, body_lines) if image_cover >= SCAN_IMAGE_COVER and
+               text_chars >= MIN_TEXT_CHARS else None)
     evidence = PageEvidence(
-        text_chars=text_chars,
+        text_chars=text_chars, print_covered=covered,
         stamp_chars=sum(len(words[n][4]) for n in stamped),
         text_cover=round(text_cover, 3), image_cover=round(image_cover, 3),
         invisible=None if invisible is None else round(invisible, 3),
@@ -156,6 +163,30 @@ def read_text_layer(doc, page) -> TextLayer:
     return TextLayer(body, evidence, signatures,
                      frozenset(xref for xref in stamp_lines.values() if xref),
                      tuple(lines[i].bbox for i, xref in sorted(stamp_lines.items()) if not xref))
+
+
+def print_covered(page, boxes: list[tuple[float, float, float, float]]) -> float | None:
+    """Share of the lines the page prints (rows of ink of the page rendered small, without
+    its annotations and signature appearances; invisible text is never drawn) that lie under
+    the text layer's lines ``boxes``: near 1 for an OCR layer of the page, small for a header
+    or a note typed over a scan. None for a page without print."""
+    import cv2
+    import numpy as np
+    import pymupdf
+
+    pix = page.get_pixmap(dpi=PRINT_DPI, colorspace=pymupdf.csGRAY, alpha=False, annots=False)
+    gray = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
+    margin = round(PRINT_MARGIN * pix.width)
+    _, ink = cv2.threshold(gray[:, margin:pix.width - margin], 0, 1,
+                           cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    printed = ink.sum(axis=1) >= 2
+    if not printed.any():
+        return None
+    under = np.zeros(pix.height, bool)
+    f = PRINT_DPI / 72
+    for _, y0, _, y1 in boxes:
+        under[max(0, int(y0 * f)):int(y1 * f) + 1] = True
+    return round(float((printed & under).sum() / printed.sum()), 3)
 
 
 def _box(words: list[Word]) -> tuple[float, float, float, float]:

@@ -80,7 +80,8 @@ class PageResult:
         figures = {} if ev is None else {
             "text_chars": ev.text_chars, "stamp_chars": ev.stamp_chars,
             "text_cover": ev.text_cover, "image_cover": ev.image_cover,
-            "invisible": ev.invisible, "legible": ev.legible, "fonts_decoded": ev.fonts_decoded}
+            "invisible": ev.invisible, "print_covered": ev.print_covered,
+            "legible": ev.legible, "fonts_decoded": ev.fonts_decoded}
         return PageInfo(self.index + 1, self.mode, self.error or self.reason, len(self.lines),
                         None if self.ocr_confidence is None else round(self.ocr_confidence, 3),
                         rotation=self.rotation, **figures)
@@ -291,11 +292,9 @@ def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> Pag
     """Deskew and find the ruled grid. A page with a table is read cell by cell (each printed
     cell its own region, so text lines of neighbouring cells never merge), Tesseract seeing
     only the text ink (``masked_page``: no grey paper, specks or ruling lines to misread). A
-    page without one — most real pages — is read whole as Tesseract reads a page, its layout
-    found by Tesseract (``recognize_page``), and its lines made as a text layer's are; only
-    the numbers that may be table values are read again (``_recheck_numbers``). Whether the
-    page has a grid is first asked of a half-size copy (``grid.probe``), so a page of prose
-    costs little more than Tesseract itself."""
+    page without one is read whole (``_read_whole``). Whether the page has a grid is first
+    asked of a half-size copy (``grid.probe``), so a page of prose costs little more than
+    Tesseract itself."""
     angle, ruled = probe(gray)
     gray = level(gray, angle)
     grid = None
@@ -304,8 +303,7 @@ def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> Pag
         horizontal, vertical = line_masks(ink)
         grid = find_grid(horizontal, vertical)
     if grid is None:
-        words = as_visual_lines(engine.recognize_page(gray, job.lang))
-        words = _recheck_numbers(engine, gray, binarize(gray), words)
+        words = _read_whole(engine, gray, job.lang)
     else:
         words = read_table_page(engine, gray, ink, horizontal, vertical, grid, job.lang)
     lines = page_lines(words, grid, job.index + 1, scale)
@@ -313,6 +311,46 @@ def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> Pag
         lines = without_page_number(lines, gray.shape[1] * scale, gray.shape[0] * scale)
     conf = (sum(w.confidence for w in words) / len(words)) if words else None
     return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
+
+
+VALUE_GAP = 0.03  # share of the page's width: a number this far from its neighbours has a cell
+MIN_VALUE_ROWS = 3  # lines with a number in a cell of its own: a table without ruling lines
+
+
+def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]:
+    """A page without a ruled table, read as Tesseract reads a page: its layout (columns of a
+    letterhead, a signature block beside the addressees) found by Tesseract
+    (``recognize_page``) and its lines made as a text layer's are. A page whose lines hold
+    numbers standing in cells of their own (``MIN_VALUE_ROWS`` of them) is a table without
+    ruling lines: it is read again as one block of rows from its text ink (each row one line,
+    specks and grey paper gone) and its numbers read again digits-only
+    (``_recheck_numbers``)."""
+    words = as_visual_lines(engine.recognize_page(gray, lang))
+    if _value_rows(words, gray.shape[1]) < MIN_VALUE_ROWS:
+        return words
+    ink = binarize(gray)
+    text = text_ink(ink, *line_masks(ink))
+    image = masked_page(gray, text)
+    h, w = gray.shape
+    return _recheck_numbers(engine, image, text,
+                            engine.recognize_regions(image, [(0, 0, w, h)], lang)[0])
+
+
+def _value_rows(words: list[OcrWord], width: int) -> int:
+    """Lines holding a number set apart from its neighbours (``VALUE_GAP``): a value column.
+    Numbers in running text (``năm 2025 về``) stand among words."""
+    gap = VALUE_GAP * width
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    found = 0
+    for line in lines.values():
+        line.sort(key=lambda w: w.bbox[0])
+        found += any(
+            NUMBER_WORD.match(w.text) and w.bbox[0] - line[i - 1].bbox[2] > gap
+            and (i == len(line) - 1 or line[i + 1].bbox[0] - w.bbox[2] > gap)
+            for i, w in enumerate(line) if i)
+    return found
 
 
 def read_table_page(engine: OcrEngine, gray: np.ndarray, ink: np.ndarray,
@@ -387,7 +425,7 @@ def _recheck_numbers(engine: OcrEngine, image: np.ndarray, text: np.ndarray,
     one. Two readings that agree give the number; with no two agreeing the text reading
     stays, its confidence below review (``DISAGREE_CONFIDENCE``). Words keep their line and
     box."""
-    numbers = _value_like(words)
+    numbers = [n for n, word in enumerate(words) if NUMBER_WORD.match(word.text)]
     if not numbers:
         return words
     h, w = text.shape
@@ -410,21 +448,6 @@ def _recheck_numbers(engine: OcrEngine, image: np.ndarray, text: np.ndarray,
         else:
             out[numbers[k]] = replace(word, confidence=min(word.confidence, DISAGREE_CONFIDENCE))
     return out
-
-
-def _value_like(words: list[OcrWord]) -> list[int]:
-    """Indexes of the numbers that may be a table's values: the last word of their line, or
-    one of two or more numbers on it (a row of period columns). Numbers inside running text
-    (``năm 2025 về``) are not read again."""
-    lines: dict[tuple[int, int, int], list[int]] = {}
-    for n, word in enumerate(words):
-        lines.setdefault(word.line_key, []).append(n)
-    out = []
-    for members in lines.values():
-        numbers = [n for n in members if NUMBER_WORD.match(words[n].text)]
-        last = max(members, key=lambda n: words[n].bbox[0])
-        out.extend(n for n in numbers if len(numbers) >= 2 or n == last)
-    return sorted(out)
 
 
 LABEL = re.compile(r"^\d+(?:[.,]\d+)*[.,]?$")  # "3.", "3.2.1.", misread "3,2."

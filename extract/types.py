@@ -38,6 +38,7 @@ class PageInfo:
     text_cover: float | None = None  # share of the page under the text layer's lines
     image_cover: float | None = None  # share of the page under images
     invisible: float | None = None  # share of the text layer drawn invisibly (an OCR layer)
+    print_covered: float | None = None  # share of the lines printed on a page image under text
     legible: float | None = None  # share of the text layer's words legible as Vietnamese
     fonts_decoded: str | None = None  # legacy font encoding its text layer was decoded from
     rotation: int = 0  # degrees the page image was turned (clockwise) before OCR
