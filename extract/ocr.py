@@ -321,12 +321,21 @@ def rows_by_centre(boxes: list[tuple[float, float, float, float]]) -> list[list[
 
 
 def as_visual_lines(words: list[OcrWord]) -> list[OcrWord]:
-    """Words with their line key set to their visual line (``rows_by_centre``), whatever
-    block the engine put them in: a page read with layout analysis gives the lines a text
-    layer gives."""
+    """Words with their line key set to their visual line, whatever block the engine put
+    them in: the engine's lines side by side (the two columns of a letterhead) are one
+    (``rows_by_centre`` over the lines' boxes), so a page read with layout analysis gives
+    the lines a text layer gives. A line of the engine is never split (its words' boxes hug
+    their ink: ``sao`` sits lower than ``Bản``)."""
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, word in enumerate(words):
+        lines.setdefault(word.line_key, []).append(i)
+    groups = list(lines.values())
+    boxes = [(min(words[i].bbox[0] for i in g), min(words[i].bbox[1] for i in g),
+              max(words[i].bbox[2] for i in g), max(words[i].bbox[3] for i in g))
+             for g in groups]
     out = list(words)
-    for n, row in enumerate(rows_by_centre([w.bbox for w in words])):
-        for i in row:
+    for n, row in enumerate(rows_by_centre(boxes)):
+        for i in (i for line in row for i in groups[line]):
             out[i] = OcrWord(words[i].text, words[i].bbox, words[i].confidence, (0, 0, n))
     return out
 

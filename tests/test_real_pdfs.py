@@ -191,18 +191,20 @@ def test_page_turned_by_its_rotation_flag_is_read_upright(tmp_path):
     assert page["source"] == "ocr" and page["rotation"] == 270
     text = _text(tmp_path, pdf.name)
     assert legibility(text.split("\n")) >= 0.9
-    assert "THÔNG TƯ" in text and "Bộ Giáo dục và Đào tạo" in text
+    assert "THÔNG TƯ" in text and "Căn cứ Luật Giáo dục ngày 14 tháng 6 năm 2019" in text
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("turn, flag", [(90, 0), (270, 0), (180, 0), (90, 90)])
+@pytest.mark.parametrize("turn, flag", [(90, 0), (270, 0), (180, 0), (0, 90), (90, 270)])
 def test_page_whose_flag_and_image_disagree_is_turned(tmp_path, turn, flag):
-    """Scans stored sideways or upside down without the flag that would turn them (or with
-    a wrong one): orientation detection turns them before OCR."""
+    """Scans stored sideways or upside down without the flag that would turn them, or with
+    a flag that turns them wrong (an upright scan flagged 90°, one turned 90° flagged 270°:
+    shown upside down): orientation detection turns them before OCR."""
     pdf = _scan(tmp_path / "turned.pdf", _page_image(PROSE, turn), flag=flag)
     doc = _ingest(pdf, out=tmp_path / "out")["turned.pdf"]
     page = doc["pages"][0]
     assert page["source"] == "ocr" and "orientation detection" in page["reason"]
+    assert page["rotation"] == turn  # degrees clockwise the stored page was turned, in all
     text = _text(tmp_path / "out", "turned.pdf")
     assert legibility(text.split("\n")) >= 0.9
     assert _recovered(text) > 0.9
