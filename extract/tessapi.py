@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 
 _LIB_NAMES = ("libtesseract.so.5", "libtesseract.so", "libtesseract.so.4")
+_LEPTONICA_NAMES = ("lept", "leptonica")
+LEPTONICA_SEVERITY_NONE = 6  # Leptonica prints none of its messages
 OEM_LSTM_ONLY = 1  # as ``--oem 1``
 OEM_LEGACY = 0  # orientation detection (the ``osd`` model) runs on the legacy engine
 
@@ -60,8 +62,22 @@ def library() -> ctypes.CDLL | None:
             p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float),
             ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_float)]
         lib.TessBaseAPIDetectOrientationScript.restype = ctypes.c_int
+        _quiet_leptonica()
         return lib
     return None
+
+
+def _quiet_leptonica() -> None:
+    """Leptonica, under Tesseract, prints its own complaints (``Error in boxClipToRectangle:
+    box outside rectangle``) about pages it reads anyway; they are not for the user."""
+    for name in _LEPTONICA_NAMES:
+        found = ctypes.util.find_library(name)
+        if found:
+            try:
+                ctypes.CDLL(found).setMsgSeverity(LEPTONICA_SEVERITY_NONE)
+            except (OSError, AttributeError):
+                continue
+            return
 
 
 class TessError(RuntimeError):
