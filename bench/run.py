@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, office, outside, repair, scans
+from bench import diacritics, encodings, generalize, ingest, office, outside, real, repair, scans
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -120,6 +120,10 @@ SECTIONS = (
         "indicator is a false claim."), True),
     ("office", lambda: _section("Legacy Office files: vnextract and viparse (issue #10)",
                                 office.markdown(office.run())), True),
+    ("real", lambda: _section(
+        "Real PDFs: every page read, nothing invented (issue 9)", real.markdown(real.run()),
+        "Published PDFs from `../shared/real` (signed scans, a rotated scan, a scan with a "
+        "garbage OCR layer, TCVN3 text layers), read as `vnextract ingest` reads them."), True),
 )
 
 

@@ -32,6 +32,8 @@ class OcrWord:
 DIGITS = "0123456789.,%-"
 LABEL_DIGITS = "0123456789."  # row numbers ("3.2.1.") in a table's STT column
 OCR_VALUE_CONFIDENCE = 0.8  # Tesseract's word confidence for a value cell: below it, review
+LAYOUT_PSM = 3  # a whole page: Tesseract finds its columns and blocks itself
+LINE_TOLERANCE = 0.5  # words whose vertical centres differ by < half a line height share a line
 
 
 def alphabet(digits: bool | str) -> str:
@@ -60,6 +62,16 @@ class OcrEngine(Protocol):
         """Words of each region of one grey image (boxes in image pixels); one call per page
         and alphabet, so an engine can set the image once and read region after region.
         ``digits``: True for numbers, or the characters allowed (see ``alphabet``)."""
+        ...
+
+    def recognize_page(self, image: np.ndarray, lang: str) -> list[OcrWord]:
+        """Words of a whole grey page, its layout (columns, blocks) found by the engine: a
+        page of prose, or a table without ruling lines."""
+        ...
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float]:
+        """How the text of a grey page image is turned: (0, 90, 180 or 270 degrees
+        counter-clockwise, confidence); turning the image back by as much makes it upright."""
         ...
 
 
@@ -120,6 +132,41 @@ class TesseractEngine:
         except tessapi.TessError as exc:
             raise OcrError(f"tesseract failed: {exc}") from exc
 
+    def recognize_page(self, image: np.ndarray, lang: str = "vie") -> list[OcrWord]:
+        """The page with layout analysis (``--psm 3``), in-process where it can."""
+        from extract import tessapi
+
+        if not tessapi.available():
+            import cv2
+
+            ok, png = cv2.imencode(".png", image)
+            return TesseractEngine(LAYOUT_PSM).recognize(png.tobytes(), lang)
+        try:
+            api = tessapi.api(lang)
+            api.set_image(image)
+            return [OcrWord(text, box, conf, key)
+                    for text, box, conf, key in tessapi.parse_tsv(api.recognize(LAYOUT_PSM))]
+        except tessapi.TessError as exc:
+            raise OcrError(f"tesseract failed: {exc}") from exc
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float]:
+        """Tesseract's orientation detection (the ``osd`` model), in-process where it can."""
+        from extract import tessapi
+
+        try:
+            if tessapi.available():
+                api = tessapi.api("osd")
+                api.set_image(image)
+                return api.orientation()
+            import pytesseract
+            from PIL import Image
+
+            osd = pytesseract.image_to_osd(Image.fromarray(image),
+                                           output_type=pytesseract.Output.DICT)
+            return int(osd["orientation"]), float(osd["orientation_conf"])
+        except (RuntimeError, OSError) as exc:  # TessError, pytesseract.TesseractError
+            raise OcrError(f"orientation detection failed: {exc}") from exc
+
 
 def _regions_by_png(engine: OcrEngine, image: np.ndarray, rects: list[Rect], lang: str,
                     digits: bool | str) -> list[list[OcrWord]]:
@@ -136,6 +183,12 @@ def _regions_by_png(engine: OcrEngine, image: np.ndarray, rects: list[Rect], lan
                             (n * 1000 + w.line_key[0], w.line_key[1], w.line_key[2]))
                     for w in words])
     return out
+
+
+def _image_key(image: np.ndarray) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(image).tobytes())
+    digest.update(repr(image.shape).encode())
+    return digest.hexdigest()[:24]
 
 
 def _words_json(words: list[OcrWord]) -> list[dict]:
@@ -190,6 +243,29 @@ class CachedEngine:
                         encoding="utf-8")
         return regions
 
+    def recognize_page(self, image: np.ndarray, lang: str = "vie") -> list[OcrWord]:
+        path = self.directory / f"{_image_key(image)}.{lang}.page.json"
+        if path.exists():
+            return _words_from_json(json.loads(path.read_text(encoding="utf-8")))
+        if self.inner is None:
+            raise OcrError(f"no cached OCR for this page ({path.name})")
+        words = self.inner.recognize_page(image, lang)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_words_json(words), ensure_ascii=False), encoding="utf-8")
+        return words
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float]:
+        path = self.directory / f"{_image_key(image)}.osd.json"
+        if path.exists():
+            degrees, confidence = json.loads(path.read_text(encoding="utf-8"))
+            return int(degrees), float(confidence)
+        if self.inner is None:
+            raise OcrError(f"no cached orientation for this page ({path.name})")
+        found = self.inner.orientation(image)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(list(found)), encoding="utf-8")
+        return found
+
 
 class FailingEngine:
     """Fails on chosen pages (1-based call order) — for tests of per-page error handling."""
@@ -209,11 +285,59 @@ class FailingEngine:
         self._count(digits)
         return self.inner.recognize_regions(image, rects, lang, digits)
 
+    def recognize_page(self, image: np.ndarray, lang: str = "vie") -> list[OcrWord]:
+        self._count(False)
+        return self.inner.recognize_page(image, lang)
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float]:
+        return self.inner.orientation(image)
+
     def _count(self, digits: bool | str) -> None:
         if not digits:  # count pages (one text call each), not the value-column passes
             self.calls += 1
             if self.calls in self.fail_calls:
                 raise OcrError("injected failure")
+
+
+def rows_by_centre(boxes: list[tuple[float, float, float, float]]) -> list[list[int]]:
+    """Boxes (x0, y0, x1, y1) grouped into visual lines, top down, each left to right (as
+    indexes): a box joins the line above when its vertical centre is within
+    ``LINE_TOLERANCE`` of its own height from that line's mean centre. Cells of one table
+    row, and the two columns of a letterhead, share a line."""
+    order = sorted(range(len(boxes)), key=lambda i: ((boxes[i][1] + boxes[i][3]) / 2,
+                                                      boxes[i][0]))
+    rows: list[list[int]] = []
+    centres: list[float] = []  # sum of the centres of each row's boxes
+    for i in order:
+        x0, y0, x1, y1 = boxes[i]
+        centre, height = (y0 + y1) / 2, max(1.0, y1 - y0)
+        if rows and abs(centre - centres[-1] / len(rows[-1])) < LINE_TOLERANCE * height:
+            rows[-1].append(i)
+            centres[-1] += centre
+            continue
+        rows.append([i])
+        centres.append(centre)
+    return [sorted(row, key=lambda i: boxes[i][0]) for row in rows]
+
+
+def as_visual_lines(words: list[OcrWord]) -> list[OcrWord]:
+    """Words with their line key set to their visual line, whatever block the engine put
+    them in: the engine's lines side by side (the two columns of a letterhead) are one
+    (``rows_by_centre`` over the lines' boxes), so a page read with layout analysis gives
+    the lines a text layer gives. A line of the engine is never split (its words' boxes hug
+    their ink: ``sao`` sits lower than ``Bản``)."""
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, word in enumerate(words):
+        lines.setdefault(word.line_key, []).append(i)
+    groups = list(lines.values())
+    boxes = [(min(words[i].bbox[0] for i in g), min(words[i].bbox[1] for i in g),
+              max(words[i].bbox[2] for i in g), max(words[i].bbox[3] for i in g))
+             for g in groups]
+    out = list(words)
+    for n, row in enumerate(rows_by_centre(boxes)):
+        for i in (i for line in row for i in groups[line]):
+            out[i] = OcrWord(words[i].text, words[i].bbox, words[i].confidence, (0, 0, n))
+    return out
 
 
 def words_to_lines(words: list[OcrWord], page: int, first_number: int,

@@ -1,9 +1,12 @@
-"""PDF pages → lines: the text layer where a page has one, OCR where it has none.
+"""PDF pages → lines: the text layer where it is the page's text, OCR of the page image
+where it is not.
 
-Like OCRmyPDF's ``--skip-text``, the decision is per page: a page whose text layer holds
-enough characters is read from it (words with positions, grouped into visual lines); any other
-page is rendered and handed to the OCR engine. A page is the unit of work (``PageJob`` →
-``PageResult``) so pipelines can run pages in parallel.
+The decision is per page and made on evidence (``extract.evidence``): a signature stamp over
+a scan, or an illegible OCR layer, is no reason to skip the image; a born-digital page, signed
+or not, keeps its text layer (legacy ``.VnTime``/``VNI`` fonts decoded by name,
+``extract.layer``). A page read by OCR is imaged upright (``extract.pageimage``,
+``extract.orient``) with its signature stamps left out. A page is the unit of work
+(``PageJob`` → ``PageResult``) so pipelines can run pages in parallel.
 """
 
 from __future__ import annotations
@@ -14,30 +17,39 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from extract.evidence import PageEvidence, choose_source, read_text_layer
 from extract.grid import (
     CELL_INSET,
     Grid,
     binarize,
-    deskew,
     find_grid,
+    level,
     line_masks,
     masked_page,
     page_lines,
+    probe,
     region_box,
     table_regions,
     text_ink,
     text_rect,
     value_cells,
 )
-from extract.ocr import LABEL_DIGITS, OcrEngine, OcrError, OcrWord
-from extract.types import Line, PageInfo
+from extract.ocr import (
+    LABEL_DIGITS,
+    OcrEngine,
+    OcrError,
+    OcrWord,
+    as_visual_lines,
+    rows_by_centre,
+)
+from extract.orient import LOW_CONFIDENCE, looks_sideways, turn, upright_turn
+from extract.pageimage import page_image
+from extract.types import Line, PageInfo, Signature
 
 DEFAULT_DPI = 300
 DIGITS_LANG = "eng"  # value cells hold digits, read best without the Vietnamese word model
 DISAGREE_CONFIDENCE = 0.5  # a value the two readings of its cell disagree on: to be reviewed
 TEXT_VALUE_LETTERS = 3  # a value cell whose text reading has this many letters holds words
-MIN_TEXT_CHARS = 40  # fewer characters than this in the text layer: treat the page as a scan
-LINE_TOLERANCE = 0.5  # words whose vertical centres differ by < half a line height share a line
 
 
 @dataclass(frozen=True)
@@ -59,28 +71,26 @@ class PageResult:
     error: str | None = None
     ocr_confidence: float | None = None
     reason: str = ""  # why the page was read the way it was
+    evidence: PageEvidence | None = None  # what the page holds (PDF pages)
+    rotation: int = 0  # degrees (clockwise) the page as stored was turned to be read
+    signatures: list[Signature] = field(default_factory=list)
 
     def info(self) -> PageInfo:
+        ev = self.evidence
+        figures = {} if ev is None else {
+            "text_chars": ev.text_chars, "stamp_chars": ev.stamp_chars,
+            "text_cover": ev.text_cover, "image_cover": ev.image_cover,
+            "invisible": ev.invisible, "print_covered": ev.print_covered,
+            "legible": ev.legible, "fonts_decoded": ev.fonts_decoded}
         return PageInfo(self.index + 1, self.mode, self.error or self.reason, len(self.lines),
-                        None if self.ocr_confidence is None else round(self.ocr_confidence, 3))
+                        None if self.ocr_confidence is None else round(self.ocr_confidence, 3),
+                        rotation=self.rotation, **figures)
 
 
 def layer_words_to_lines(words: list[tuple], page: int) -> list[Line]:
     """PyMuPDF words (x0, y0, x1, y1, text, block, line, word) → visual lines, left to right.
     Cells of one table row share a line; a wrapped cell continues on the next line."""
-    words = sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0]))
-    rows: list[list[tuple]] = []
-    for word in words:
-        centre, height = (word[1] + word[3]) / 2, max(1.0, word[3] - word[1])
-        if rows:
-            last = rows[-1]
-            last_centre = sum((w[1] + w[3]) / 2 for w in last) / len(last)
-            if abs(centre - last_centre) < LINE_TOLERANCE * height:
-                last.append(word)
-                continue
-        rows.append([word])
-    for row in rows:
-        row.sort(key=lambda w: w[0])
+    rows = [[words[i] for i in row] for row in rows_by_centre([w[:4] for w in words])]
     _rejoin_wrapped_cells(rows)
     lines = []
     for n, row in enumerate((r for r in rows if r), start=1):
@@ -149,10 +159,12 @@ def _centre(row: list[tuple], leave_out: tuple) -> float:
     return sum(centres) / len(centres) if centres else float("inf")
 
 
-def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
+def text_layer_lines(page, words: list[tuple], page_number: int,
+                     cells_from_words: bool = False) -> list[Line]:
     """A text-layer page in reading order: each row of a ruled table becomes one line of
     tab-separated cells (multi-line cells joined, merged cells empty); text outside tables
-    becomes visual lines."""
+    becomes visual lines. ``cells_from_words``: a cell's text is made of ``words`` (decoded
+    legacy fonts), not of the page's characters as PyMuPDF extracts them."""
     import pymupdf
 
     pymupdf.no_recommend_layout()  # find_tables on ruled tables needs no layout model
@@ -160,7 +172,9 @@ def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
     boxes = []
     for table in page.find_tables().tables:
         boxes.append(table.bbox)
-        for row, cells in zip(table.rows, table.extract(), strict=True):
+        texts = ([[_words_text(words, cell, page_number) for cell in row.cells]
+                  for row in table.rows] if cells_from_words else table.extract())
+        for row, cells in zip(table.rows, texts, strict=True):
             text = "\t".join(_join_wrapped(c or "") for c in cells)
             if text.strip():
                 rows.append((row.bbox[1], Line(text, page_number, 0, tuple(row.bbox))))
@@ -169,6 +183,14 @@ def text_layer_lines(page, words: list[tuple], page_number: int) -> list[Line]:
         rows.append((line.bbox[1], line))
     rows.sort(key=lambda r: r[0])
     return without_page_number([line for _, line in rows], page.rect.width, page.rect.height)
+
+
+def _words_text(words: list[tuple], cell: tuple | None, page_number: int) -> str | None:
+    """The text of the words inside a table cell, a visual line each."""
+    if cell is None:
+        return None
+    inside = [w for w in words if _inside(w, cell)]
+    return "\n".join(line.text for line in layer_words_to_lines(inside, page_number))
 
 
 def without_page_number(lines: list[Line], width: float, height: float) -> list[Line]:
@@ -213,22 +235,31 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
     import pymupdf
 
     try:
-        with pymupdf.open(job.path) as doc:
-            page = doc[job.index]
-            if job.kind == "pdf":
-                words = page.get_text("words")
-                chars = sum(len(w[4]) for w in words)
-                if chars >= MIN_TEXT_CHARS:
-                    return PageResult(job.index, "text-layer",
-                                      text_layer_lines(page, words, job.index + 1),
-                                      reason=f"text layer of {chars} characters")
-                reason = (f"text layer of only {chars} characters" if chars
-                          else "no text layer")
-            else:
-                reason = "image"
-            gray = page_image(doc, page, job.dpi)
-        result = _ocr(job, engine, gray, 72 / job.dpi)
+        layer = None
+        reason = "image"
+        if job.kind == "pdf":
+            with pymupdf.open(job.path) as doc:
+                page = doc[job.index]
+                layer = read_text_layer(doc, page)
+                source, reason = choose_source(layer.evidence)
+                if source == "text-layer":
+                    return PageResult(job.index, "text-layer", text_layer_lines(
+                        page, layer.words, job.index + 1, bool(layer.evidence.fonts_decoded)),
+                        reason=reason, evidence=layer.evidence, signatures=layer.signatures)
+        with pymupdf.open(job.path) as doc:  # opened afresh: stamps hidden before it loads
+            gray = page_image(doc, job.index, job.dpi, *(
+                (layer.stamp_widgets, layer.stamp_boxes) if layer else ()))
+            flag = doc[job.index].rotation
+        result, turned, osd = _ocr_upright(job, engine, gray)
         result.reason = reason
+        if flag:
+            result.reason += f"; page image turned {flag}° by the page's rotation flag"
+        if turned:
+            result.reason += (f"; its text ran sideways or upside down: turned {turned}° more "
+                              f"(orientation detection, confidence {osd:.0f})")
+        result.rotation = (flag + turned) % 360
+        if layer is not None:
+            result.evidence, result.signatures = layer.evidence, layer.signatures
         return result
     except OcrError as exc:
         return PageResult(job.index, "error", error=str(exc))
@@ -236,58 +267,43 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
         return PageResult(job.index, "error", error=f"{type(exc).__name__}: {exc}")
 
 
-def page_image(doc, page, dpi: int) -> np.ndarray:
-    """The page as a grey image at ``dpi``. A scanned page that is one embedded image is
-    decoded directly and resized (much faster than rendering it); anything else is rendered."""
-    import pymupdf
-
-    images = page.get_images(full=True) if doc.is_pdf else []
-    if len(images) == 1 and not page.get_text("words"):
-        rects = page.get_image_rects(images[0][0])
-        if rects and rects[0].width >= 0.95 * page.rect.width:
-            gray = _embedded_gray(doc, images[0][0])
-            if gray is not None:
-                width = round(page.rect.width / 72 * dpi)
-                height = round(page.rect.height / 72 * dpi)
-                if gray.shape == (height, width):
-                    return gray
-                return cv2.resize(gray, (width, height), interpolation=cv2.INTER_CUBIC)
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-    return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
-
-
-def _embedded_gray(doc, xref: int) -> np.ndarray | None:
-    """An embedded image's pixels as grey, decoded once (no re-encoding to PNG)."""
-    import pymupdf
-
-    try:
-        pix = pymupdf.Pixmap(doc, xref)
-        if pix.alpha:
-            pix = pymupdf.Pixmap(pix, 0)
-        if pix.colorspace is None or pix.colorspace.n != 1:
-            pix = pymupdf.Pixmap(pymupdf.csGRAY, pix)
-    except (RuntimeError, ValueError, TypeError):
-        return None
-    if pix.n != 1:
-        return None
-    return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
+def _ocr_upright(job: PageJob, engine: OcrEngine, gray: np.ndarray
+                 ) -> tuple[PageResult, int, float]:
+    """OCR of the page image turned upright: orientation detection runs first when the ink
+    says the text runs up and down, and after the reading when its confidence is low (then
+    the better of the two readings is kept). Returns the result, the degrees the image was
+    turned clockwise and the detection's confidence."""
+    scale = 72 / job.dpi
+    turned, confidence = upright_turn(engine, gray) if looks_sideways(gray) else (0, 0.0)
+    if turned:
+        gray = turn(gray, turned)
+    result = _ocr(job, engine, gray, scale)
+    if not turned and result.ocr_confidence is not None and (
+            result.ocr_confidence < LOW_CONFIDENCE):
+        again, sure = upright_turn(engine, gray)
+        if again:
+            other = _ocr(job, engine, turn(gray, again), scale)
+            if (other.ocr_confidence or 0) > result.ocr_confidence:
+                result, turned, confidence = other, again, sure
+    return result, (360 - turned) % 360, confidence
 
 
 def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> PageResult:
     """Deskew and find the ruled grid. A page with a table is read cell by cell (each printed
-    cell its own region, so text lines of neighbouring cells never merge); a page without one
-    is read whole. Either way Tesseract sees only the text ink (``masked_page``): no grey
-    paper, specks or ruling lines to misread."""
-    gray = deskew(gray)
-    ink = binarize(gray)
-    horizontal, vertical = line_masks(ink)
-    grid = find_grid(horizontal, vertical)
+    cell its own region, so text lines of neighbouring cells never merge), Tesseract seeing
+    only the text ink (``masked_page``: no grey paper, specks or ruling lines to misread). A
+    page without one is read whole (``_read_whole``). Whether the page has a grid is first
+    asked of a half-size copy (``grid.probe``), so a page of prose costs little more than
+    Tesseract itself."""
+    angle, ruled = probe(gray)
+    gray = level(gray, angle)
+    grid = None
+    if ruled:
+        ink = binarize(gray)
+        horizontal, vertical = line_masks(ink)
+        grid = find_grid(horizontal, vertical)
     if grid is None:
-        h, w = gray.shape
-        text = text_ink(ink, horizontal, vertical)
-        image = masked_page(gray, text)
-        words = _recheck_numbers(engine, image, text,
-                                 engine.recognize_regions(image, [(0, 0, w, h)], job.lang)[0])
+        words = _read_whole(engine, gray, job.lang)
     else:
         words = read_table_page(engine, gray, ink, horizontal, vertical, grid, job.lang)
     lines = page_lines(words, grid, job.index + 1, scale)
@@ -295,6 +311,46 @@ def _ocr(job: PageJob, engine: OcrEngine, gray: np.ndarray, scale: float) -> Pag
         lines = without_page_number(lines, gray.shape[1] * scale, gray.shape[0] * scale)
     conf = (sum(w.confidence for w in words) / len(words)) if words else None
     return PageResult(job.index, "ocr", lines, ocr_confidence=conf)
+
+
+VALUE_GAP = 0.03  # share of the page's width: a number this far from its neighbours has a cell
+MIN_VALUE_ROWS = 3  # lines with a number in a cell of its own: a table without ruling lines
+
+
+def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]:
+    """A page without a ruled table, read as Tesseract reads a page: its layout (columns of a
+    letterhead, a signature block beside the addressees) found by Tesseract
+    (``recognize_page``) and its lines made as a text layer's are. A page whose lines hold
+    numbers standing in cells of their own (``MIN_VALUE_ROWS`` of them) is a table without
+    ruling lines: it is read again as one block of rows from its text ink (each row one line,
+    specks and grey paper gone) and its numbers read again digits-only
+    (``_recheck_numbers``)."""
+    words = as_visual_lines(engine.recognize_page(gray, lang))
+    if _value_rows(words, gray.shape[1]) < MIN_VALUE_ROWS:
+        return words
+    ink = binarize(gray)
+    text = text_ink(ink, *line_masks(ink))
+    image = masked_page(gray, text)
+    h, w = gray.shape
+    return _recheck_numbers(engine, image, text,
+                            engine.recognize_regions(image, [(0, 0, w, h)], lang)[0])
+
+
+def _value_rows(words: list[OcrWord], width: int) -> int:
+    """Lines holding a number set apart from its neighbours (``VALUE_GAP``): a value column.
+    Numbers in running text (``năm 2025 về``) stand among words."""
+    gap = VALUE_GAP * width
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    found = 0
+    for line in lines.values():
+        line.sort(key=lambda w: w.bbox[0])
+        found += any(
+            NUMBER_WORD.match(w.text) and w.bbox[0] - line[i - 1].bbox[2] > gap
+            and (i == len(line) - 1 or line[i + 1].bbox[0] - w.bbox[2] > gap)
+            for i, w in enumerate(line) if i)
+    return found
 
 
 def read_table_page(engine: OcrEngine, gray: np.ndarray, ink: np.ndarray,
@@ -349,7 +405,7 @@ def _digit_readings(engine: OcrEngine, image: np.ndarray, text: np.ndarray,
     """Numbers read again with the digits alphabet: each region on the binary text ink, and
     those whose reading differs from ``as_read`` (the text model's) once more on the grey
     image. Returns the binary readings and, by region index, the grey ones."""
-    binary = np.where(text > 0, 0, 255).astype(np.uint8)
+    binary = cv2.bitwise_not(text)  # black text on white (``text`` is 0 / 255)
     digits = engine.recognize_regions(binary, rects, DIGITS_LANG, digits=True)
     unsure = [k for k, read in enumerate(as_read)
               if not digits[k] or _compact(_joined(digits[k])) != _compact(read)]

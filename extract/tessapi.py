@@ -20,7 +20,10 @@ from functools import lru_cache
 import numpy as np
 
 _LIB_NAMES = ("libtesseract.so.5", "libtesseract.so", "libtesseract.so.4")
+_LEPTONICA_NAMES = ("lept", "leptonica")
+LEPTONICA_SEVERITY_NONE = 6  # Leptonica prints none of its messages
 OEM_LSTM_ONLY = 1  # as ``--oem 1``
+OEM_LEGACY = 0  # orientation detection (the ``osd`` model) runs on the legacy engine
 
 
 @lru_cache(maxsize=1)
@@ -55,8 +58,26 @@ def library() -> ctypes.CDLL | None:
         lib.TessBaseAPIEnd.argtypes = [p]
         lib.TessBaseAPIDelete.argtypes = [p]
         lib.TessDeleteText.argtypes = [ctypes.c_void_p]
+        lib.TessBaseAPIDetectOrientationScript.argtypes = [
+            p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float),
+            ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_float)]
+        lib.TessBaseAPIDetectOrientationScript.restype = ctypes.c_int
+        _quiet_leptonica()
         return lib
     return None
+
+
+def _quiet_leptonica() -> None:
+    """Leptonica, under Tesseract, prints its own complaints (``Error in boxClipToRectangle:
+    box outside rectangle``) about pages it reads anyway; they are not for the user."""
+    for name in _LEPTONICA_NAMES:
+        found = ctypes.util.find_library(name)
+        if found:
+            try:
+                ctypes.CDLL(found).setMsgSeverity(LEPTONICA_SEVERITY_NONE)
+            except (OSError, AttributeError):
+                continue
+            return
 
 
 class TessError(RuntimeError):
@@ -73,10 +94,14 @@ class TessApi:
         self.lib, self.lang = lib, lang
         self.handle = lib.TessBaseAPICreate()
         datapath = os.environ.get("TESSDATA_PREFIX")
+        oem = OEM_LEGACY if lang == "osd" else OEM_LSTM_ONLY
         if lib.TessBaseAPIInit2(self.handle, datapath.encode() if datapath else None,
-                                lang.encode(), OEM_LSTM_ONLY) != 0:
+                                lang.encode(), oem) != 0:
             lib.TessBaseAPIDelete(self.handle)
             raise TessError(f"cannot load Tesseract language {lang!r}")
+        # Tesseract's chatter ("Detected 451 diacritics", OSD's "Invalid resolution 0 dpi")
+        # is not for the user; failures come back as return codes
+        lib.TessBaseAPISetVariable(self.handle, b"debug_file", b"/dev/null")
         self._image: np.ndarray | None = None
         self._whitelist = ""
 
@@ -115,6 +140,20 @@ class TessApi:
             return ctypes.string_at(ptr).decode("utf-8", errors="replace")
         finally:
             lib.TessDeleteText(ptr)
+
+    def orientation(self) -> tuple[int, float]:
+        """Tesseract's orientation and script detection (OSD) on the image set: the page's
+        text is turned this many degrees counter-clockwise (0, 90, 180, 270), and how sure
+        OSD is of it. Needs the ``osd`` model (``api("osd")``)."""
+        if self._image is None:
+            raise TessError("no image set")
+        degrees, confidence = ctypes.c_int(0), ctypes.c_float(0)
+        script, script_confidence = ctypes.c_char_p(), ctypes.c_float(0)
+        if not self.lib.TessBaseAPIDetectOrientationScript(
+                self.handle, ctypes.byref(degrees), ctypes.byref(confidence),
+                ctypes.byref(script), ctypes.byref(script_confidence)):
+            raise TessError("orientation could not be detected")
+        return degrees.value, confidence.value
 
     def close(self) -> None:
         if self.handle:

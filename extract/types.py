@@ -32,6 +32,32 @@ class PageInfo:
     reason: str = ""  # the evidence for ``source``, or the error
     lines: int = 0
     ocr_confidence: float | None = None
+    # PDF pages: the evidence the choice rests on (None where it was not needed)
+    text_chars: int | None = None  # characters of the text layer, signature stamps left out
+    stamp_chars: int | None = None  # characters of signature stamps (metadata, not text)
+    text_cover: float | None = None  # share of the page under the text layer's lines
+    image_cover: float | None = None  # share of the page under images
+    invisible: float | None = None  # share of the text layer drawn invisibly (an OCR layer)
+    print_covered: float | None = None  # share of the lines printed on a page image under text
+    legible: float | None = None  # share of the text layer's words legible as Vietnamese
+    fonts_decoded: str | None = None  # legacy font encoding its text layer was decoded from
+    rotation: int = 0  # degrees the page image was turned (clockwise) before OCR
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A digital signature of a document: the stamp its signing tool drew on a page (``Ký
+    bởi: …``, ``Cơ quan: …``, ``Thời gian ký: …``) and/or the PDF signature field behind it
+    (the signer's certificate, the signing time). Metadata, never body text."""
+
+    page: int  # 1-based page the signature is drawn on
+    signer: str | None = None  # who signed: the stamp's "Ký bởi", else the certificate's name
+    organisation: str | None = None  # "Cơ quan", else the certificate's organisation (O)
+    unit: str | None = None  # the certificate's organisational unit (OU)
+    email: str | None = None
+    signed_at: str | None = None  # ISO 8601, with the UTC offset when it is known
+    field: str | None = None  # the PDF signature field's name
+    source: str = "stamp"  # "stamp", "field" (no stamp drawn) or "stamp+field"
 
 
 @dataclass
@@ -65,6 +91,7 @@ class Document:
     encoding_fixes: int = 0  # how many repairs decoding it took (legacy lines, mojibake)
     page_errors: list[str] = field(default_factory=list)  # pages that could not be read
     pages: list[PageInfo] = field(default_factory=list)  # how each page was read
+    signatures: list[Signature] = field(default_factory=list)  # digital signatures (PDF)
     ocr_confidence: float | None = None  # mean OCR word confidence over OCR'd pages
     repaired_text: str | None = None  # the whole text after repair (pipelines fill it)
     # the document's tables, read from its lines by ``extract.tables.read_tables`` (pipelines

@@ -12,6 +12,12 @@ Roman``) says nothing, and the caller falls back to content detection
     ('tcvn3-capitals', 'vni', None)
     >>> decode_font_text("Céng hßa", "tcvn3-capitals")
     'CỘNG HÒA'
+
+A PDF text layer gives some of these codes as its producer's substitutes (U+2212 for TCVN3's
+``ư``): :func:`legacy_lookalikes` maps them back before decoding.
+
+    >>> decode_font_text(legacy_lookalikes("n\u2212íc"), encoding_for_font("CCBOEA+.VnTime"))
+    'nước'
 """
 
 from __future__ import annotations
@@ -61,6 +67,34 @@ def _rules() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str], 
     return (tuple(re.compile(pattern) for pattern in data["strip"]),
             tuple((re.compile(rule["pattern"], re.IGNORECASE), rule["encoding"])
                   for rule in data["fonts"]))
+
+
+@cache
+def _pdf_code_points() -> tuple[dict[int, str], int]:
+    """PDF substitutes → the look-alike of their code, and the private-use base."""
+    table = dict(json.loads(FONTS_PATH.read_text(encoding="utf-8"))["pdf_code_points"])
+    base = int(table.pop("private_use_base"), 16)
+    table.pop("note")
+    return {int(cp, 16): bytes([int(code, 16)]).decode("latin-1") for cp, code in
+            table.items()}, base
+
+
+def legacy_lookalikes(text: str) -> str:
+    """Text a PDF producer extracted from a legacy font, its codes as Windows-1252
+    look-alikes: the producer's substitutes (U+2212 for TCVN3's 0xAD) and private-use code
+    points (U+F0B5) mapped back; any other character is kept."""
+    substitutes, base = _pdf_code_points()
+    out = []
+    for char in text:
+        code = ord(char)
+        if code in substitutes:
+            out.append(substitutes[code])
+        elif base + 0x20 <= code <= base + 0xFF:
+            out.append(bytes([code - base]).decode(SLOPPY_1252, errors="ignore") or
+                       chr(code - base))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 @lru_cache(maxsize=1024)

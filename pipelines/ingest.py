@@ -54,6 +54,7 @@ class DocumentStatus:
     page_errors: list[str] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)  # per page: how it was read, and why
     office: dict | None = None  # Office files: format, fonts and encodings, sheets, conversion
+    signatures: list[dict] = field(default_factory=list)  # digital signatures (metadata)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -108,6 +109,7 @@ def read_paged(path: Path, kind: str, engine: OcrEngine, workers: int | None) ->
     document.page_errors = [f"page {r.index + 1}: {r.error}" for r in results
                             if r.mode == "error"]
     document.pages = [r.info() for r in results]
+    document.signatures = [s for r in results for s in r.signatures]
     confidences = [r.ocr_confidence for r in results if r.ocr_confidence is not None]
     document.ocr_confidence = (sum(confidences) / len(confidences)) if confidences else None
     return document
@@ -161,6 +163,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
         kind=kind,
         page_errors=list(document.page_errors),
         pages=[asdict(page) for page in document.pages],
+        signatures=[asdict(signature) for signature in document.signatures],
         status="ok",
         catalogs=sorted({t.catalog.id for t in tables if t.catalog}),
         tables=len(tables),

@@ -85,7 +85,7 @@ def test_scanned_page_is_read_by_tesseract(tmp_path):
     doc = json.loads((out / "documents.jsonl").read_text())
     assert doc["kind"] == "pdf-scan" and doc["catalogs"] == ["tn2025.pl2"]
     assert [(p["number"], p["source"], p["reason"]) for p in doc["pages"]] == [
-        (1, "ocr", "no text layer")]
+        (1, "ocr", "no text layer over a page image covering 100%")]
     got = values(out, "scan.pdf")
     assert got["tn2025.pl2/1.4.1"] == 480
     assert got["tn2025.pl2/1.1.a"] == 50 and got["tn2025.pl2/1.2.3.b"] == 12
@@ -98,8 +98,8 @@ def test_cached_engine_replays_and_failing_page_is_reported(tmp_path):
     cache = tmp_path / "cache"
     recorder = CachedEngine(cache, inner=TesseractEngine())
     first = ingest([pdf], tmp_path / "a", engine=recorder, workers=1)
-    # one text reading per page (the numbers' digit re-readings are cached beside them)
-    assert first[0].status == "ok" and len(list(cache.glob("*.vie.regions.json"))) == 2
+    # one reading of each page's layout (a value column's re-readings would be cached beside)
+    assert first[0].status == "ok" and len(list(cache.glob("*.vie.page.json"))) == 2
     replay = CachedEngine(cache)  # no Tesseract behind it: answers only from the cache
     second = ingest([pdf], tmp_path / "b", engine=replay, workers=1)
     assert values(tmp_path / "a", "scan.pdf") == values(tmp_path / "b", "scan.pdf")
