@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, repair, scans
+from bench import diacritics, encodings, generalize, ingest, longlines, postocr, repair, scans
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -112,6 +112,10 @@ SECTIONS = (
     ("repair", lambda: _section("OCR-noise repair of 001's narrative (issue #3)",
                                 repair.markdown(repair.run())), False),
     ("scans", _scans_sections, True),
+    ("longlines", lambda: _section("Repair time whatever the line structure (issue #11)",
+                                   longlines.markdown(longlines.run())), True),
+    ("postocr", lambda: _section("Marks Tesseract vie dropped or swapped, corrected (issue #9)",
+                                 postocr.markdown(postocr.run())), True),
 )
 
 
