@@ -233,6 +233,9 @@ def markdown(result: dict) -> str:
                      f"{row['right_after'] / words:.2%} | {row['fixes']} | {row['breaks']} |")
     if not rows:
         lines.append("| (no transcript with its PDF: ../shared/real/scans absent) | | | | | |")
+    broken = [f"`{before}` → `{after}` (printed `{right}`)"
+              for before, after, right in real["total"].get("broken", [])]
+    lines += ["", f"Correct words the correction made wrong: {', '.join(broken) or 'none'}."]
     words = max(generated["words"], 1)
     lines += [
         "",
@@ -247,11 +250,7 @@ def markdown(result: dict) -> str:
 
 
 def main() -> None:
-    result = run()
-    print(markdown(result))
-    for name, row in result["real"]["pages"].items():
-        for before, after, right in row["broken"]:
-            print(f"broken on {name}: {before!r} -> {after!r} (transcript {right!r})")
+    print(markdown(run()))
 
 
 if __name__ == "__main__":

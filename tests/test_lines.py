@@ -8,7 +8,10 @@ Timings are measured by ``bench/longlines.py``, never here.
 from __future__ import annotations
 
 import base64
+import json
 import random
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -20,7 +23,7 @@ from normalize import repair_text
 from normalize.diacritics import strip_diacritics
 from normalize.encodings import decode_bytes, encode_legacy, repair_encoding, replay
 from normalize.lines import MAX_TOKEN, MAX_WINDOW, count_breaks, join_lines, split_lines, windows
-from tests.conftest import SAMPLES
+from tests.conftest import ROOT, SAMPLES
 
 SEPARATORS = ("\n", "\r\n", "\r", "\u2028", "\u2029", "\f")
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -164,3 +167,23 @@ def test_text_dump_rows_with_any_line_ends(separator):
         (1, 1), (1, 2), (1, 3), (2, 4)]
     repaired = repair_text(document.text)
     assert split_lines(repaired.text)[0] == [line.text for line in document.lines]
+
+
+@pytest.mark.slow
+def test_ingest_reads_a_cr_only_dump_as_its_lf_original(tmp_path):
+    text = (SAMPLES / "xa-binh-thanh-2025.txt").read_bytes()
+    (tmp_path / "lf").mkdir()
+    (tmp_path / "cr").mkdir()
+    (tmp_path / "lf" / "report.txt").write_bytes(text)
+    (tmp_path / "cr" / "report.txt").write_bytes(text.replace(b"\n", b"\r"))
+    records = {}
+    for name in ("lf", "cr"):
+        result = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest",
+                                 str(tmp_path / name / "report.txt"), "--out",
+                                 str(tmp_path / f"out-{name}")],
+                                capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        lines = (tmp_path / f"out-{name}" / "records.jsonl").read_text("utf-8").splitlines()
+        records[name] = [json.loads(line) for line in lines]
+    assert len(records["lf"]) > 100
+    assert records["cr"] == records["lf"]
