@@ -2,8 +2,10 @@
 
 Sections: ingest of the real samples (issue #2), unseen 001-like OCR dumps (issue #2),
 legacy encodings, diacritic restoration and OCR-noise repair (issue #3), born-digital PDFs,
-degraded scans and OCR cost (issue #4). ``make bench ONLY=encodings,scans`` (``--only``) runs
-some sections and prints them without writing docs/BENCHMARKS.md.
+degraded scans and OCR cost (issue #4), repair time whatever the line structure (issue #11,
+``longlines``), marks Tesseract ``vie`` dropped, corrected (issue #9, ``postocr``).
+``make bench ONLY=encodings,scans`` (``--only``) runs some sections and prints them without
+writing docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
