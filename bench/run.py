@@ -2,8 +2,10 @@
 
 Sections: ingest of the real samples (issue #2), unseen 001-like OCR dumps (issue #2),
 legacy encodings, diacritic restoration and OCR-noise repair (issue #3), born-digital PDFs,
-degraded scans and OCR cost (issue #4). ``make bench ONLY=encodings,scans`` (``--only``) runs
-some sections and prints them without writing docs/BENCHMARKS.md.
+degraded scans and OCR cost (issue #4), repair time whatever the line structure (issue #11,
+``longlines``), marks Tesseract ``vie`` dropped, corrected (issue #9, ``postocr``).
+``make bench ONLY=encodings,scans`` (``--only``) runs some sections and prints them without
+writing docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, office, outside, real, repair, scans
+from bench import (diacritics, encodings, generalize, ingest, longlines, office, outside, postocr,
+                   real, repair, scans)
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -124,6 +127,10 @@ SECTIONS = (
         "Real PDFs: every page read, nothing invented (issue 9)", real.markdown(real.run()),
         "Published PDFs from `../shared/real` (signed scans, a rotated scan, a scan with a "
         "garbage OCR layer, TCVN3 text layers), read as `vnextract ingest` reads them."), True),
+    ("longlines", lambda: _section("Repair time whatever the line structure (issue #11)",
+                                   longlines.markdown(longlines.run())), True),
+    ("postocr", lambda: _section("Marks Tesseract vie dropped or swapped, corrected (issue #9)",
+                                 postocr.markdown(postocr.run())), True),
 )
 
 

@@ -37,6 +37,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from normalize.lines import MAX_TOKEN
+
 DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "vi_syllable_ngram.lm.xz"
 MODEL_FORMAT = "vnextract-syllable-kn/1"
 
@@ -240,6 +242,9 @@ def scan(text: str) -> list[Token]:
             tokens.append(Token(BREAK, start, chunk.end(), piece_text))
             continue
         core = piece_text.rstrip(_TRAILING_PUNCT)
+        if len(piece_text) > MAX_TOKEN:  # a blob, no words: kept verbatim, like a code
+            tokens.append(Token(CODE_TOKEN, start, chunk.end(), piece_text))
+            continue
         if core and _is_code(core):
             tokens.append(Token(CODE_TOKEN, start, start + len(core), core))
             if len(core) < len(piece_text):

@@ -16,7 +16,8 @@ mojibake byte pair). Text that is already right therefore stays as it is, and a 
 or phrase inside Unicode text is repaired on its own; a line next to a repaired line needs less
 evidence to be read the same way.
 
-Line breaks are kept exactly: line N of the output is line N of the input. Every change is a
+Line breaks are kept exactly (a line ends at LF, CRLF, CR, U+2028 or a form feed, see
+:mod:`normalize.lines`): line N of the output is line N of the input. Every change is a
 :class:`Fix` (line, column span, fix name, before, after, confidence); :func:`replay` applies a
 list of them again.
 
@@ -33,7 +34,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -41,6 +42,8 @@ from typing import NamedTuple
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-1252" codec)
 import numpy as np
+
+from normalize.lines import MAX_TOKEN, count_breaks, join_lines, split_lines, windows
 
 DATA_DIR = Path(__file__).parent / "data"
 ENCODINGS_DIR = DATA_DIR / "encodings"
@@ -102,6 +105,7 @@ class Fix:
     """One change: ``before`` at ``line`` (1-based), columns ``[start, end)`` became ``after``.
 
     Columns refer to the line as it was when this fix ran, so a list of fixes replays in order.
+    ``reason`` says why in words, where the fix's name does not say enough.
     """
 
     line: int
@@ -111,6 +115,7 @@ class Fix:
     before: str
     after: str
     confidence: float
+    reason: str = ""
 
 
 @dataclass
@@ -630,6 +635,8 @@ def _viqr_chunk(
     viqr = _viqr()
     out: list[str] = []
     kinds = {"none": 0, "escape": 0, "weak": 0, "strong": 0, "invalid": 0, "final": 0}
+    if len(chunk) > MAX_TOKEN:  # a blob, no words
+        return chunk, kinds
     i, n = 0, len(chunk)
     while i < n:
         if not chunk[i].isalpha():
@@ -887,6 +894,13 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
     unicode_line = _has_unicode_letters(line)  # where run edges are trimmed (bridges count)
     for m in chunks:
         chunk = m.group()
+        if len(chunk) > MAX_TOKEN:  # a blob, no words: no reading may take it
+            emissions.append([0.0] + [-math.inf] * len(_READINGS))
+            evidence.append([False] * (len(_READINGS) + 1))
+            bridges.append([False] * (len(_READINGS) + 1))
+            unicode_chunks.append(False)
+            changed.append([False] * (len(_READINGS) + 1))
+            continue
         base = text_value(chunk)
         row, shown, bridge, change = [base], [False], [False], [False]
         unicode_chunk = unicode_line and _chunk_has_unicode_letters(chunk)
@@ -1317,13 +1331,15 @@ def repair_encoding(text: str, encoding: str | None = None) -> Repaired:
         'Số 432/BC-SDT&TG: 16.807 và 98,37%'
         >>> repair_encoding("Baùo caùo\\nBÃ¡o cÃ¡o").text
         'Báo cáo\\nBáo cáo'
+
+    A line longer than :data:`~normalize.lines.MAX_WINDOW` is read in windows
+    (:func:`~normalize.lines.windows`), each like a line of its own, so that a text without
+    line breaks is read in the time of the same text with them.
     """
-    raws = text.split("\n")
-    endings = ["\r" if raw.endswith("\r") else "" for raw in raws]
-    lines = [
-        _Line(number, raw[: len(raw) - len(ending)])
-        for number, (raw, ending) in enumerate(zip(raws, endings, strict=True), start=1)
-    ]
+    contents, separators = split_lines(text)
+    lines = [_Line(number, content[start:end])
+             for number, content in enumerate(contents, start=1)
+             for start, end in windows(content)]
     for line in lines:
         line.replace("compose_nfc", compose_nfc(line.text), 1.0)
     if encoding:
@@ -1336,8 +1352,24 @@ def repair_encoding(text: str, encoding: str | None = None) -> Repaired:
                 line.replace("fix_utf8_mojibake", fixed, _confidence(gain))
         _repair_legacy_runs(lines)
         _repair_viqr(lines)
-    out = "\n".join(line.text + ending for line, ending in zip(lines, endings, strict=True))
-    return Repaired(out, [step for line in lines for step in line.steps])
+    return _join_windows(lines, separators)
+
+
+def _join_windows(windows_read: list[_Line], separators: list[str]) -> Repaired:
+    """The text of the windows, joined into their lines, and their fixes in line columns: a
+    window's fixes run after those of the windows before it on its line, whose final text
+    then precedes it."""
+    parts: list[list[str]] = [[] for _ in range(len(separators) + 1)]
+    lengths = [0] * len(parts)
+    steps: list[Fix] = []
+    for window in windows_read:
+        index = window.number - 1
+        offset = lengths[index]
+        steps += [replace(step, start=step.start + offset, end=step.end + offset)
+                  for step in window.steps] if offset else window.steps
+        parts[index].append(window.text)
+        lengths[index] += len(window.text)
+    return Repaired(join_lines(["".join(line) for line in parts], separators), steps)
 
 
 _FORCED: dict[str, tuple[str, Callable[[str], str]]] = {
@@ -1420,6 +1452,8 @@ def _decoded_chunk(state: int, chunk: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _chunk_valid(text: str) -> bool:
+    if len(text) > MAX_TOKEN:
+        return False
     words = _WORD.findall(text)
     return bool(words) and all(word_value(w) >= 1.0 for w in words)
 
@@ -1568,15 +1602,13 @@ def _repair_viqr(lines: list[_Line]) -> None:
 
 def replay(text: str, steps: Iterable[Fix]) -> str:
     """Apply recorded fixes again, in order (each must find its ``before`` where it says)."""
-    lines = text.split("\n")
+    lines, separators = split_lines(text)
     for step in steps:
-        raw = lines[step.line - 1]
-        ending = "\r" if raw.endswith("\r") else ""
-        line = raw[: len(raw) - len(ending)]
+        line = lines[step.line - 1]
         if line[step.start : step.end] != step.before:
             raise ValueError(f"fix {step.fix} does not match line {step.line}")
-        lines[step.line - 1] = line[: step.start] + step.after + line[step.end :] + ending
-    return "\n".join(lines)
+        lines[step.line - 1] = line[: step.start] + step.after + line[step.end :]
+    return join_lines(lines, separators)
 
 
 # --- bytes ----------------------------------------------------------------------------------
@@ -1631,7 +1663,8 @@ def _detect(data: bytes, steps: list[Fix]) -> tuple[str, str, float]:
     if utf8 is not None and not _foreign_letters(utf8):
         return "utf-8", utf8, 1.0 if data.isascii() else 0.99
 
-    lines = data.split(b"\n")
+    pieces = _BYTE_LINE_BREAK.split(data)  # lines and, between them, their separators
+    lines, separators = pieces[::2], pieces[1::2]
     utf8_lines = [_strict_utf8(line) for line in lines]
     legacy = data if utf8 is not None else b"\n".join(
         line for line, line_utf8 in zip(lines, utf8_lines, strict=True) if line_utf8 is None
@@ -1644,8 +1677,8 @@ def _detect(data: bytes, steps: list[Fix]) -> tuple[str, str, float]:
         confidence = _confidence(scores[best] - scores[runner_up])
     else:
         best, confidence = "windows-1252", 0.5
-    out, utf8_used = [], False
-    for number, (line, line_utf8) in enumerate(zip(lines, utf8_lines, strict=True), start=1):
+    out, utf8_used, number = [], False, 1
+    for line, line_utf8 in zip(lines, utf8_lines, strict=True):
         decoded, lookalike = _decode_legacy(line, best), line.decode(SLOPPY_1252)
         if line_utf8 and not line.isascii() and text_value(line_utf8) > text_value(decoded):
             decoded, utf8_used = line_utf8, True  # a UTF-8 line in a legacy file
@@ -1653,7 +1686,12 @@ def _detect(data: bytes, steps: list[Fix]) -> tuple[str, str, float]:
             fix = f"decode_bytes:{best}"
             steps.append(Fix(number, 0, len(lookalike), fix, lookalike, decoded, confidence))
         out.append(decoded)
-    return (f"utf-8+{best}" if utf8_used else best), "\n".join(out), confidence
+        number += 1 + count_breaks(decoded)  # a UTF-8 line may hold U+2028
+    text = join_lines(out, [separator.decode("ascii") for separator in separators])
+    return (f"utf-8+{best}" if utf8_used else best), text, confidence
+
+
+_BYTE_LINE_BREAK = re.compile(rb"(\r\n|[\r\n\f])")  # the breaks of normalize.lines, as bytes
 
 
 def _decode_legacy(data: bytes, encoding: str) -> str:

@@ -19,6 +19,8 @@ def fold(text: str) -> str:
     >>> fold("Số nhiệm vụ đã hoàn thành")
     'so nhiem vu da hoan thanh'
     """
+    if text.isascii():  # nothing to drop: no per-character pass over a long ASCII text
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFD", text.translate(_DD))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     return _NON_WORD.sub(" ", bare).strip()

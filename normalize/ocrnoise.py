@@ -28,13 +28,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from normalize.diacritics import (
     CODE,
+    DEFAULT_MAX_KEPT,
     NUMBER,
     SENTENCE,
     UNKNOWN,
@@ -47,6 +48,7 @@ from normalize.diacritics import (
 )
 from normalize.encodings import is_vietnamese_syllable as in_inventory
 from normalize.encodings import syllable_key
+from normalize.lines import MAX_TOKEN
 
 DEFAULT_CONFUSIONS_PATH = Path(__file__).parent / "data" / "ocr_confusions.json"
 
@@ -71,7 +73,7 @@ _OCR_SYMBOLS = "¢&@€"
 _PIECE = re.compile(r"(?P<word>[\w" + re.escape(_OCR_SYMBOLS) + r"]+(?:['’:][\w"
                     + re.escape(_OCR_SYMBOLS) + r"]+)*)|(?P<punct>[^\w\s]+?|_+)")
 _LEADING_PUNCT = "“\"'‘([{«*•_-–—…"
-_TRAILING_PUNCT = ".,;:!?)]}\"'”’»…"
+_TRAILING_PUNCT = ".,;:!?)]}\"'”’»…/"  # "/": the "./." that ends a report
 
 
 # --- the confusion table ------------------------------------------------------------------------
@@ -312,6 +314,9 @@ def scan_line(line: str) -> tuple[Piece, ...]:
     raw: list[Piece] = []
     for chunk in re.finditer(r"\S+", line):
         start, text = chunk.start(), chunk.group()
+        if len(text) > MAX_TOKEN:  # a blob, no words
+            raw.append(Piece(KEPT, start, chunk.end(), text))
+            continue
         lead = len(text) - len(text.lstrip(_LEADING_PUNCT))
         core = text[lead:].rstrip(_TRAILING_PUNCT)
         if lead:
@@ -468,7 +473,7 @@ class OcrRepair:
     syllables: list[SyllableFix]
 
 
-class _Option(NamedTuple):
+class Option(NamedTuple):
     token_id: int
     prior: float
     spelling: str | None  # the model syllable, or None for the word's own spelling
@@ -490,7 +495,7 @@ def _apply_case(source: str, syllable: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _options(word: str, generator: CandidateGenerator, confusions: bool,
-             weight: float) -> tuple[_Option, ...]:
+             weight: float) -> tuple[Option, ...]:
     """Candidate syllables of ``word`` with priors (at most ``DEFAULT_MAX_OPTIONS``, cheapest
     first), and its own spelling when that is not among them.
 
@@ -500,15 +505,15 @@ def _options(word: str, generator: CandidateGenerator, confusions: bool,
     """
     model = generator.model
     written = canonical_tone_placement(unicodedata.normalize("NFC", word).lower())
-    options: list[_Option] = []
+    options: list[Option] = []
     for token_id, cost in generator.candidates(word, confusions=confusions)[:DEFAULT_MAX_OPTIONS]:
         spelling = model.vocab[token_id]
         bonus = DEFAULT_KEPT_MARK_BONUS if spelling == written and not written.isascii() else 0.0
-        options.append(_Option(token_id, -weight * cost + bonus, spelling))
+        options.append(Option(token_id, -weight * cost + bonus, spelling))
     if not any(option.spelling == written for option in options):
         known = is_vietnamese_syllable(written) and in_inventory(written)
         penalty = 0.0 if known else -generator.table.unknown_cost
-        options.append(_Option(model.token_id(written if known else UNKNOWN), penalty, None))
+        options.append(Option(model.token_id(written if known else UNKNOWN), penalty, None))
     return tuple(options)
 
 
@@ -586,42 +591,73 @@ def repair_ocr_noise(
     text = unicodedata.normalize("NFC", text)
     raw_lines = text.split("\n")
     wanted = set(range(1, len(raw_lines) + 1)) if lines is None else set(lines)
+    suspect = _suspect_marks([p.text for number in sorted(wanted) if number <= len(raw_lines)
+                              for p in scan_line(raw_lines[number - 1]) if p.kind == WORD])
+
+    def options_of(number: int, piece: Piece) -> tuple[Option, ...] | None:
+        if piece.kind == WORD and not _trusted(piece.text, suspect):
+            return _options(piece.text, generator, confusions, weight)
+        return None
+
+    read, decoded = decode_words(model, raw_lines, wanted, options_of)
+    if not read:
+        return OcrRepair(text, [])
+    return _apply(raw_lines, read, decoded)
+
+
+class ReadWord(NamedTuple):
+    """A word given options: its line (1-based), piece, place in the lattice and options."""
+
+    line: int
+    piece: Piece
+    position: int
+    options: tuple[Option, ...]
+
+
+def decode_words(
+    model: NgramModel,
+    raw_lines: Sequence[str],
+    wanted: Collection[int],
+    options_of: Callable[[int, Piece], tuple[Option, ...] | None],
+    *,
+    adapt: bool = True,
+    max_kept: int = DEFAULT_MAX_KEPT,
+) -> tuple[list[ReadWord], list[list[tuple[int, float]]]]:
+    """Decode, in one lattice, the words of the ``wanted`` lines (1-based) that ``options_of``
+    gives options (a word without, and every other piece, is context as written).
+
+    Lines are cut by sentence boundaries but where a line wraps inside a sentence
+    (:func:`_soft_break`); a line not wanted is a boundary. Returns the words read and, per
+    lattice position, (option index, confidence) best first
+    (:func:`~normalize.diacritics.decode_lattice`, ``adapt`` and ``max_kept`` passed on).
+    """
     boundary = ([model.ids[SENTENCE]], [0.0])
     lattice: list[tuple[list[int], list[float]]] = []
-    read: list[tuple[int, Piece, int, tuple[_Option, ...]]] = []  # line, piece, position, options
-    previous: list[Piece] = []
-    scanned = {number: scan_line(line) for number, line in enumerate(raw_lines, start=1)
-               if number in wanted}
-    suspect = _suspect_marks([p.text for pieces in scanned.values() for p in pieces
-                              if p.kind == WORD])
+    read: list[ReadWord] = []
+    previous: Sequence[Piece] = ()
     for number in range(1, len(raw_lines) + 1):
         if number not in wanted:
             if previous:
                 lattice.append(boundary)
-            previous = []
+            previous = ()
             continue
-        pieces = scanned[number]
+        pieces = scan_line(raw_lines[number - 1])
         if not pieces:
             continue
         if not _soft_break(previous, pieces):
             lattice.append(boundary)
         for piece in pieces:
-            options = None
-            if piece.kind == WORD and not _trusted(piece.text, suspect):
-                options = _options(piece.text, generator, confusions, weight)
+            options = options_of(number, piece)
             if options and (len(options) > 1 or options[0].spelling is not None):
-                read.append((number, piece, len(lattice), options))
+                read.append(ReadWord(number, piece, len(lattice), options))
                 lattice.append(([o.token_id for o in options], [o.prior for o in options]))
             else:
                 lattice.append(([_context_id(model, piece)], [0.0]))
         previous = pieces
-    if not read:
-        return OcrRepair(text, [])
-    decoded = decode_lattice(model, lattice)
-    return _apply(raw_lines, read, decoded)
+    return read, (decode_lattice(model, lattice, adapt=adapt, max_kept=max_kept) if read else [])
 
 
-def _apply(raw_lines: list[str], read: list[tuple[int, Piece, int, tuple[_Option, ...]]],
+def _apply(raw_lines: list[str], read: list[ReadWord],
            decoded: list[list[tuple[int, float]]]) -> OcrRepair:
     """Write the decoded choices into the lines; record a :class:`SyllableFix` per word read."""
     fixes: list[SyllableFix] = []
@@ -649,7 +685,7 @@ def _apply(raw_lines: list[str], read: list[tuple[int, Piece, int, tuple[_Option
     return OcrRepair("\n".join(out_lines), fixes)
 
 
-def _spell(word: str, option: _Option) -> str:
+def _spell(word: str, option: Option) -> str:
     """The output spelling of ``option`` for OCR ``word``; the word itself when the option is its
     own spelling or the same syllable as written (tone placement ``hoà`` kept)."""
     if option.spelling is None:

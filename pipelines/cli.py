@@ -48,7 +48,9 @@ def ingest_command(
 
 @app.command("repair")
 def repair_command(
-    path: Annotated[Path, typer.Argument(help="text file to repair (any encoding)")],
+    path: Annotated[Path, typer.Argument(
+        help="text file (any encoding), PDF or image to repair; PDFs and images are read as "
+        "ingest reads them")],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="write the repaired text here (default: stdout)")] = None,
     explain: Annotated[Path | None, typer.Option(
@@ -59,15 +61,16 @@ def repair_command(
     tone_style: Annotated[str | None, typer.Option(
         "--tone-style", help="put open-rhyme tones old (hòa) or new (hoà) style")] = None,
 ) -> None:
-    """Repair encodings, OCR noise and lost diacritics; write UTF-8 NFC, line for line."""
+    """Repair encodings, OCR noise and lost or misread diacritics; write UTF-8 NFC, line for
+    line (``--explain``: every change, with its reason and confidence)."""
     try:
         result = repair_file(path, out, explain, encoding=encoding, tone_style=tone_style)
     except RepairError as exc:
         console.print(f"[red]error[/] {exc}")
         raise typer.Exit(1) from None
     if out is not None:
-        console.print(f"[green]ok[/] {path}: {len(result.steps)} changes, read as "
-                      f"{result.encoding}")
+        console.print(f"[green]ok[/] {path}: {len(result.changes)} changes, read as "
+                      f"{result.read_as}")
 
 
 @app.command("catalogs")

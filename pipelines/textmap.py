@@ -7,10 +7,13 @@ repaired line (a record's note, description) can be looked up on the lines it ca
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from extract.types import Document
+from normalize.encodings import Fix
+from normalize.lines import count_breaks
 from normalize.repair import repair_text
 
 _EDGE = re.compile(r"^[|]+|[|]+$")
@@ -22,6 +25,8 @@ class RepairedDocument:
     confidence: float  # mean word confidence of the repair
     changed_words: int
     lines: list[str] = field(default_factory=list)  # the repaired lines, one per input line
+    steps: list[Fix] = field(default_factory=list)  # the changes, in lines of the text repaired
+    starts: list[int] = field(default_factory=list)  # the text line each document line starts at
     _written: dict[int, dict[str, float]] = field(default_factory=dict)  # line → word → conf
     _index: dict[tuple[int, int], int] = field(default_factory=dict)
 
@@ -40,11 +45,22 @@ class RepairedDocument:
         return min(confs) if confs else None
 
 
-def repair_document(document: Document) -> RepairedDocument:
+def repair_document(document: Document, *, tone_style: str | None = None) -> RepairedDocument:
+    """Repair the document's text as one (lines joined by LF); lines our OCR read (they carry
+    its confidences, and it reads with Tesseract's ``vie``) get their marks corrected too.
+    ``tone_style`` as :func:`~normalize.repair.repair_text` takes it."""
     lines = [line.text for line in document.lines]
+    # The line of the text where each document line starts: a line may hold a break of its own
+    # (a form feed in a Word paragraph), which the repair keeps and counts.
+    first_lines = list(itertools.accumulate((count_breaks(text) + 1 for text in lines),
+                                            initial=1))[: len(lines)]
+    ocr_lines = {first: line.word_confidences
+                 for first, line in zip(first_lines, document.lines, strict=True)
+                 if line.confidence is not None and not count_breaks(line.text)}
     # A text dump was decoded by ``decode_bytes``, which already repaired its encoding: do not
     # detect encodings a second time (a PDF's text layer has not been through it).
-    result = repair_text("\n".join(lines), encoding="nfc" if document.encoding else None)
+    result = repair_text("\n".join(lines), encoding="nfc" if document.encoding else None,
+                         tone_style=tone_style, ocr_lines=ocr_lines)
     repaired = result.text.split("\n")
     if len(repaired) != len(lines):  # never expected: repair keeps lines; fall back to as-is
         repaired = lines
@@ -65,7 +81,7 @@ def repair_document(document: Document) -> RepairedDocument:
             if b != a:
                 changed += 1
                 word = _EDGE.sub("", a)
-                conf = confidences.get((i + 1, start), mean)
+                conf = confidences.get((first_lines[i], start), mean)
                 on_line[word] = min(conf, on_line.get(word, 1.0))
         written[i] = on_line
     pages: dict[int, list[str]] = {}
@@ -73,4 +89,4 @@ def repair_document(document: Document) -> RepairedDocument:
         pages.setdefault(line.page, []).append(text)
     index = {(line.page, line.number): i for i, line in enumerate(document.lines)}
     return RepairedDocument("\f".join("\n".join(pages[p]) for p in sorted(pages)),
-                            mean, changed, repaired, written, index)
+                            mean, changed, repaired, result.steps, first_lines, written, index)

@@ -317,7 +317,7 @@ def test_cli_repairs_part_of_seed_001(tmp_path):
         assert repaired[number - 1] == GOLD[number]
     changes = json.loads(explain.read_text(encoding="utf-8"))
     assert changes and all(set(c) == {"line", "start", "end", "fix", "before", "after",
-                                      "confidence"} for c in changes)
+                                      "confidence", "reason"} for c in changes)
     assert {"line": 4, "start": 0, "end": 2, "fix": "repair_ocr_noise", "before": "S6",
             "after": "Số"}.items() <= next(c for c in changes if c["line"] == 4).items()
 
