@@ -16,6 +16,7 @@ from extract.pdf import PageJob, page_count, read_page
 from extract.textdump import document_from_text
 from extract.types import Document
 from mapping.catalog import get_catalog
+from mapping.metadata import metadata_pipeline, read_metadata
 from mapping.tables import match_document
 from normalize.diacritics import load_model
 from normalize.encodings import decode_bytes
@@ -51,6 +52,8 @@ class DocumentStatus:
     encoding_fixes: int = 0
     page_errors: list[str] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)  # per page: how it was read, and why
+    # the document's kind, number, date, issuer, trích yếu, signer: each {value, confidence, …}
+    metadata: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -160,6 +163,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
         text_quality=round(quality, 3),
         encoding=document.encoding,
         encoding_fixes=document.encoding_fixes,
+        metadata=read_metadata(as_repaired.lines).to_dict(),
     )
     return records, status
 
@@ -207,6 +211,7 @@ def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
     statuses: list[DocumentStatus] = []
     if len(files) > 1 and workers > 1:
         load_model()  # loaded once here; forked workers share it
+        metadata_pipeline()
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         jobs = [(path, catalog_id, engine, 1) for path in files]
         with ProcessPoolExecutor(max_workers=min(workers, len(files)),
