@@ -39,6 +39,9 @@ from normalize.fold import fold
 
 DATA = Path(__file__).parent / "data" / "metadata"
 HEADER_LINES = 40  # the header of page 1 is read from its first lines
+PLACE_SCORE = 95  # an OCR'd place this near a known one is it (``Bình Thành`` is no ``Bình Thuận``)
+HANDWRITTEN_FACTOR = 0.7  # OCR'd number or day: bench.metadata finds 1 in 10 right on real scans
+NOISE_LINE_CONFIDENCE = 0.6  # an OCR'd header line read below this is a stamp or handwriting
 SIGNATURE_WINDOW = 14  # lines after the signer's title in which the name is looked for
 _TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\w\s]")
 # OCR of digits: letters that stand for them in a number (``0I`` = 01, ``l6`` = 16)
@@ -46,6 +49,8 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": 
                                    "|": "1", "]": "1", "i": "1", "!": "1", "Z": "2", "z": "2",
                                    "S": "5", "s": "5", "$": "5", "B": "8", "g": "9", "q": "9",
                                    "@": "2", "{": "1", "(": "1"})
+# a signature stamp's lines: an e-mail address, a time of day, a web address
+_STAMP_LINE = re.compile(r"\w@|@\w*\.|\.gov\b|\.vn\b|\d{1,2}:\d{2}:\d{2}")
 _SIGNATURE_HINT = re.compile(r"\b(?:noi|not|nai) nh|(?:^| )(?:tm|kt|tl|tuq) [a-z]")
 MAX_SIGNATURE_HINTS = 5  # windows tried for the signature block, first first
 _STAMP_TIME = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -291,7 +296,9 @@ def _read_number(r: _Read, meta: DocumentMetadata, quality: float) -> None:
         confidence *= 0.7
     word_conf = _word_confidence(r.line, digits_raw)
     if word_conf is not None:
-        confidence *= 0.5 + 0.5 * word_conf
+        # OCR'd: the number is most often written in by hand at registration, and Tesseract
+        # reads handwriting with confidence and wrong (``22`` for ``23``)
+        confidence *= HANDWRITTEN_FACTOR * (0.5 + 0.5 * word_conf)
     meta.number = _field(digits + code, 0.97 * confidence, r)
 
 
@@ -345,8 +352,8 @@ def _read_date(r: _Read, meta: DocumentMetadata, quality: float) -> None:
         day, month, year = values
         if 1 <= day <= 31 and 1 <= month <= 12 and 1945 <= year <= 2100:
             word_conf = _word_confidence(r.line, str(day))
-            if word_conf is not None:
-                confidence *= 0.5 + 0.5 * word_conf
+            if word_conf is not None:  # the day, like the number, is often handwritten
+                confidence *= HANDWRITTEN_FACTOR * (0.5 + 0.5 * word_conf)
             meta.date = _field(f"{year:04d}-{month:02d}-{day:02d}", 0.97 * confidence, r)
             return
         meta.date = _field(None, 0.3, r)
@@ -359,7 +366,13 @@ def _read_place(place: str, r: _Read, meta: DocumentMetadata, quality: float) ->
     place = re.sub(r"^[^\w]+", "", place)
     if not place or len(place) > 40:
         return
-    known = process.extractOne(fold(place), list(places()), scorer=fuzz.ratio, score_cutoff=80)
+    words = place.split()
+    known = None
+    for n in range(min(4, len(words)), 0, -1):  # OCR noise before the place: its last words
+        known = process.extractOne(fold(" ".join(words[-n:])), list(places()),
+                                   scorer=fuzz.ratio, score_cutoff=PLACE_SCORE)
+        if known is not None:
+            break
     if known is not None:
         meta.place = _field(places()[known[0]], (0.9 + 0.08 * (known[1] == 100)) * quality, r)
     else:
@@ -412,10 +425,10 @@ def _read_issuer(read: list[_Read], meta: DocumentMetadata, quality: float) -> N
     what is above it is the parent body."""
     block: list[tuple[str, _Read]] = []
     for r in read:
-        if r.has("STAMP") or re.search(r"@|\d{1,2}[.:]\d{2}[.:]\d{2}|\.gov|\.vn", r.text):
+        if r.has("STAMP") or _STAMP_LINE.search(r.text):
             block = []  # a signature stamp's lines: the issuer's block starts after them
             continue
-        text = _without(r, ("QUOC_HIEU", "TIEU_NGU", "DATE", "SO"))
+        text = _without(r, ("QUOC_HIEU", "TIEU_NGU", "DATE", "SO", "DRAFT"))
         anchor = _number_anchor(r)
         if anchor is not None:
             text = _without(_Read(r.line, r.text[:anchor.start], []), ())
@@ -427,18 +440,44 @@ def _read_issuer(read: list[_Read], meta: DocumentMetadata, quality: float) -> N
         block.append((_rejoin_letters(text), r))
     if not block:
         return
-    split = 0
-    for i, (text, _) in enumerate(block[1:], start=1):
-        head = _agency_head(text)
-        if head is not None and head not in ("ban",) or head == "ban" and i > 0:
-            split = i
-    issuer = " ".join(t for t, _ in block[split:])
-    issuer = _canonical_head(issuer)
+    split = max((i for i, (text, _) in enumerate(block) if i and _agency_head(text)), default=0)
+    issuer = _canonical_words(_canonical_head(" ".join(t for t, _ in block[split:])))
     confidence = quality * (0.97 if _agency_head(issuer) else 0.8)
     meta.issuer = _field(issuer, confidence, block[split][1])
     if split:
-        parent = _canonical_head(" ".join(t for t, _ in block[:split]))
+        parent = _canonical_words(_canonical_head(" ".join(t for t, _ in block[:split])))
         meta.issuer_parent = _field(parent, confidence * 0.97, block[0][1])
+
+
+def _canonical_words(text: str) -> str:
+    """Place names and administrative units spelled as they are known, whatever marks OCR or
+    the repair left on them: ``TINH QUANG NGAI`` / ``TĨNH QUẢNG NGÃI`` → ``TỈNH QUẢNG NGÃI``
+    (the longest known phrase wins; capitals stay capitals)."""
+    words = text.split()
+    known = _known_phrases()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(5, len(words) - i), 0, -1):
+            spelled = known.get(fold(" ".join(words[i:i + n])))
+            if spelled is not None and " ".join(words[i:i + n]).replace(" ", "").isalpha():
+                caps = _is_caps(" ".join(words[i:i + n]))
+                out.append(spelled.upper() if caps else spelled)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
+@cache
+def _known_phrases() -> dict[str, str]:
+    phrases = dict(places())
+    with (DATA / "admin_units.txt").open(encoding="utf-8") as f:
+        phrases.update({fold(x.strip()): x.strip() for x in f
+                        if x.strip() and not x.startswith("#")})
+    return phrases
 
 
 def _canonical_head(text: str) -> str:
@@ -502,6 +541,8 @@ def _read_kind_and_summary(read: list[_Read], after: int, title_at: int | None,
         parts.append(first.text[span.start:])
     for r in read[start + 1:start + 8]:
         text = r.text.strip()
+        if r.line.confidence is not None and r.line.confidence < NOISE_LINE_CONFIDENCE:
+            continue  # a stamp's or a handwritten note's scraps between the title and its text
         if not text:
             if parts and title_at is not None and len(parts) >= 1 and _blank_ends(read, r):
                 break
