@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, repair, scans
+from bench import calibration, diacritics, encodings, generalize, ingest, metadata, repair, scans
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -112,6 +112,13 @@ SECTIONS = (
     ("repair", lambda: _section("OCR-noise repair of 001's narrative (issue #3)",
                                 repair.markdown(repair.run())), False),
     ("scans", _scans_sections, True),
+    ("metadata", lambda: _section("Document metadata (issue 12)", metadata.markdown(metadata.run()),
+                                  "`mapping.metadata` against the values read by hand on the "
+                                  "pages (`tests/data/metadata/`)."), False),
+    ("calibration", lambda: _section("Confidence against the share right (issue 12)",
+                                     calibration.markdown(calibration.collect()),
+                                     "Every record of the bench sets scored right or wrong "
+                                     "(`bench/calibration.py`)."), True),
 )
 
 

@@ -50,7 +50,7 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": 
                                    "S": "5", "s": "5", "$": "5", "B": "8", "g": "9", "q": "9",
                                    "@": "2", "{": "1", "(": "1"})
 # a signature stamp's lines: an e-mail address, a time of day, a web address
-_STAMP_LINE = re.compile(r"\w@|@\w*\.|\.gov\b|\.vn\b|\d{1,2}:\d{2}:\d{2}")
+_STAMP_LINE = re.compile(r"@\S*\.(?:vn|com|net|org)\b|\.gov\b|\.vn\b|\d{1,2}:\d{2}:\d{2}")
 _SIGNATURE_HINT = re.compile(r"\b(?:noi|not|nai) nh|(?:^| )(?:tm|kt|tl|tuq) [a-z]")
 MAX_SIGNATURE_HINTS = 5  # windows tried for the signature block, first first
 _STAMP_TIME = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
