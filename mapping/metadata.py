@@ -346,7 +346,7 @@ def _read_date(r: _Read, meta: DocumentMetadata, quality: float) -> None:
     place_from = r.text.rfind("/", 0, span.start)
     place_from = _place_start(r.text, place_from, span.start) if place_from >= 0 else 0
     place = r.text[place_from:span.start].strip(" ,.")
-    if place and not r.first("SO") or place_from > 0:
+    if place:
         _read_place(place, r, meta, quality)
     if len(values) == 3 and all(v is not None for v in values):
         day, month, year = values
@@ -544,7 +544,7 @@ def _read_kind_and_summary(read: list[_Read], after: int, title_at: int | None,
         if r.line.confidence is not None and r.line.confidence < NOISE_LINE_CONFIDENCE:
             continue  # a stamp's or a handwritten note's scraps between the title and its text
         if not text:
-            if parts and title_at is not None and len(parts) >= 1 and _blank_ends(read, r):
+            if parts and title_at is not None and _blank_ends(read, r):
                 break
             continue
         if _body_starts(text) or r.has("KINH_GUI") or r.has("SIGN_AUTH") or \
@@ -638,6 +638,8 @@ def _read_signer(lines: list[Line], meta: DocumentMetadata, quality: float) -> N
 
 
 def _read_signature_block(read: list[_Read], meta: DocumentMetadata, quality: float) -> bool:
+    """The block's title lines and the name under them, in one window of lines; False when
+    the window holds no signature block."""
     start = next((i for i, r in enumerate(read) if r.has("NOI_NHAN")), None)
     candidates = range(max(0, (start or 0) - 3), len(read))
     title_lines: list[tuple[str, _Read]] = []
