@@ -16,8 +16,8 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import (diacritics, encodings, generalize, ingest, longlines, office, outside, postocr,
-                   real, repair, scans)
+from bench import (calibration, diacritics, encodings, generalize, ingest, longlines, metadata,
+                   office, outside, postocr, real, repair, scans)
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -131,6 +131,13 @@ SECTIONS = (
                                    longlines.markdown(longlines.run())), True),
     ("postocr", lambda: _section("Marks Tesseract vie dropped or swapped, corrected (issue #9)",
                                  postocr.markdown(postocr.run())), True),
+    ("metadata", lambda: _section("Document metadata (issue 12)", metadata.markdown(metadata.run()),
+                                  "`mapping.metadata` against the values read by hand on the "
+                                  "pages (`tests/data/metadata/`)."), False),
+    ("calibration", lambda: _section("Confidence against the share right (issue 12)",
+                                     calibration.markdown(calibration.collect()),
+                                     "Every record of the bench sets scored right or wrong "
+                                     "(`bench/calibration.py`)."), True),
 )
 
 

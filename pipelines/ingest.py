@@ -18,6 +18,7 @@ from extract.tables import read_tables
 from extract.textdump import document_from_text
 from extract.types import Document
 from mapping.catalog import get_catalog
+from mapping.metadata import metadata_pipeline, read_metadata
 from mapping.tables import match_tables
 from normalize.diacritics import load_model
 from normalize.encodings import decode_bytes
@@ -55,6 +56,8 @@ class DocumentStatus:
     pages: list[dict] = field(default_factory=list)  # per page: how it was read, and why
     office: dict | None = None  # Office files: format, fonts and encodings, sheets, conversion
     signatures: list[dict] = field(default_factory=list)  # digital signatures (metadata)
+    # the document's kind, number, date, issuer, trích yếu, signer: each {value, confidence, …}
+    metadata: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -174,6 +177,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
         encoding=document.encoding,
         encoding_fixes=document.encoding_fixes,
         office=asdict(document.office) if document.office else None,
+        metadata=read_metadata(as_repaired.lines, document.signatures).to_dict(),
     )
     return records, status
 
@@ -221,6 +225,7 @@ def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
     statuses: list[DocumentStatus] = []
     if len(files) > 1 and workers > 1:
         load_model()  # loaded once here; forked workers share it
+        metadata_pipeline()
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         jobs = [(path, catalog_id, engine, 1) for path in files]
         with ProcessPoolExecutor(max_workers=min(workers, len(files)),

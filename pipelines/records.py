@@ -2,14 +2,21 @@
 
 The record is the product's contract. Confidence multiplies what each step was sure of:
 the row's identity (printed label, description, order), the value's reading, and the text's
-quality; arithmetic checks between rows then confirm or flag. ``needs_review`` is set for any
-hard doubt, so a value that is not certain is never passed off as certain.
+quality; arithmetic checks between rows then confirm or flag. That product is then mapped to
+the share of values found right at that level on the bench's development sets
+(:func:`calibrate`, ``data/calibration.json``), so 0.9 means about 9 in 10. ``needs_review`` is
+set below :data:`REVIEW_THRESHOLD` and for any hard doubt, so a value that is not certain is
+never passed off as certain.
 """
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
+from pathlib import Path
 
 from extract.ocr import OCR_VALUE_CONFIDENCE
 from extract.types import Document
@@ -22,7 +29,9 @@ RECORD_FIELDS = (
     "description_raw", "description", "unit", "value", "value_raw", "note", "confidence",
     "needs_review", "reasons", "cells",
 )
-REVIEW_THRESHOLD = 0.75
+# a value less likely right than this is flagged: confidences are calibrated (below), so 0.85
+# means about 85 in 100 such values are right
+REVIEW_THRESHOLD = 0.85
 OCR_TEXT_QUALITY = 0.5  # correct Vietnamese scores ~0.85, text OCR'd without 'vie' ~0.2
 HARD_REASONS = {
     "value-garbled", "rate-inconsistent", "parts-exceed-total", "code-out-of-range",
@@ -38,6 +47,9 @@ PARSE_REASONS = {"value-garbled", "code-out-of-range", "rate-out-of-range", "per
                  "number-format-ambiguous"}
 CELL_REASONS = PARSE_REASONS | {"ocr-value-uncertain", "value-cell-noise"}
 OCR_LOW_CONFIDENCE = 0.6  # a row whose weakest OCR'd line reads below this is not trusted
+# raw confidence → share of values right, fitted on the bench's development sets
+# (``python -m bench.calibration --fit``); absent, confidences are left as computed
+CALIBRATION_PATH = Path(__file__).parent / "data" / "calibration.json"
 
 
 @dataclass
@@ -207,7 +219,7 @@ def records_for_table(table: TableResult, source: str, quality: float) -> list[I
         for group in by_period.values():
             check_arithmetic(group, table.catalog)
     for record in records:
-        record.confidence = round(max(0.0, min(1.0, record.confidence)), 3)
+        record.confidence = round(calibrate(max(0.0, min(1.0, record.confidence))), 3)
         record.reasons = sorted(set(record.reasons))
         record.needs_review = record.needs_review or record.confidence < REVIEW_THRESHOLD or \
             bool(HARD_REASONS & set(record.reasons))
@@ -270,6 +282,53 @@ def check_arithmetic(records: list[IndicatorRecord], catalog: Catalog) -> None:
             if "value-garbled" in missing.reasons:
                 missing.value = total.value - sum(p.value for p in known)
                 missing.reasons.append("value-from-arithmetic")
+
+
+def fit_calibration(scored: list[tuple[float, bool]]) -> dict:
+    """Isotonic regression (pool adjacent violators) of right/wrong on raw confidence: the
+    map's knots are the pooled blocks' (mean raw confidence, share right), non-decreasing, so
+    a higher raw confidence never maps lower. Records of equal confidence are pooled first.
+
+    >>> fit_calibration([(0.5, False), (0.5, True), (0.9, True), (0.9, True)])["knots"]
+    [[0.5, 0.5], [0.9, 1.0]]
+    """
+    groups: dict[float, list[int]] = {}
+    for confidence, right in scored:
+        groups.setdefault(round(confidence, 3), []).append(int(right))
+    blocks: list[list[float]] = []  # [sum of confidence, right, count]
+    for confidence in sorted(groups):
+        rights = groups[confidence]
+        blocks.append([confidence * len(rights), sum(rights), len(rights)])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            last = blocks.pop()
+            for k in range(3):
+                blocks[-1][k] += last[k]
+    return {"method": "isotonic", "records": len(scored),
+            "knots": [[round(c / n, 4), round(r / n, 4)] for c, r, n in blocks]}
+
+
+@cache
+def calibration_knots() -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    if not CALIBRATION_PATH.exists():
+        return None
+    knots = json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))["knots"]
+    return tuple(k[0] for k in knots), tuple(k[1] for k in knots)
+
+
+def calibrate(raw: float) -> float:
+    """The share of values right among records of raw confidence ``raw``: linear between the
+    map's knots, flat beyond its ends."""
+    knots = calibration_knots()
+    if knots is None:
+        return raw
+    xs, ys = knots
+    i = bisect_right(xs, raw)
+    if i == 0:
+        return ys[0]
+    if i == len(xs):
+        return ys[-1]
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
 
 
 def document_records(document: Document, tables: list[TableResult]) -> list[IndicatorRecord]:

@@ -208,3 +208,16 @@ def test_ingest_repairs_text_and_notes(ingested):
     assert "tiép nhan tur" not in notes
     pdf_text = {r["indicator_id"]: r for r in records_of(ingested, PDF_TEXT_SAMPLE)}
     assert pdf_text["tn2025.pl2/1.2.1"]["note"] == "3 cuộc"  # correct text: untouched
+
+
+def test_document_metadata_in_documents_jsonl(ingested):
+    """001's header, read from its repaired OCR text: number, date and issuing bodies, each
+    with its confidence and line."""
+    statuses = [json.loads(x) for x in (ingested / "documents.jsonl").read_text().splitlines()]
+    meta = next(s for s in statuses if s["source"] == f"{OCR_SAMPLE}.txt")["metadata"]
+    assert meta["number"]["value"] == "432/BC-SDT&TG"
+    assert meta["date"]["value"] == "2025-04-29"
+    assert meta["issuer_parent"]["value"] == "UBND TỈNH THÁI NGUYÊN"
+    assert 0 < meta["number"]["confidence"] <= 1 and meta["number"]["line"] == 4
+    other = next(s for s in statuses if s["source"] == f"{PDF_TEXT_SAMPLE}.txt")["metadata"]
+    assert other["doc_type"]["value"] == "Báo cáo" and other["number"]["value"] is None
