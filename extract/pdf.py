@@ -49,6 +49,7 @@ class PageJob:
     kind: str  # "pdf" or "image"
     dpi: int = DEFAULT_DPI
     lang: str = "vie"
+    password: str | None = None  # an encrypted PDF's password
 
 
 @dataclass
@@ -214,6 +215,8 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
 
     try:
         with pymupdf.open(job.path) as doc:
+            if job.password is not None:
+                doc.authenticate(job.password)
             page = doc[job.index]
             if job.kind == "pdf":
                 words = page.get_text("words")
@@ -475,9 +478,3 @@ def _lines_of(words: list[OcrWord]) -> list[list[OcrWord]]:
 def _compact(text: str) -> str:
     return "".join(text.split()).strip(".,:;-_'\"`")
 
-
-def page_count(path: str, kind: str) -> int:
-    import pymupdf
-
-    with pymupdf.open(path) as doc:
-        return doc.page_count

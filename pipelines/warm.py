@@ -1,0 +1,10 @@
+"""Imported once by each worker host (the local fork server, each Ray actor): the pipeline's
+modules and the 24 MB language model are loaded here, before any worker is forked from it, so
+every worker shares them instead of loading its own."""
+
+from __future__ import annotations
+
+from normalize.diacritics import load_model
+from pipelines import ingest  # noqa: F401 — the jobs' code, imported before the fork
+
+load_model()
