@@ -33,7 +33,7 @@ from mapping.catalog import get_catalog
 from pipelines.executors import Failed, Task, open_pool
 from pipelines.ingest import DocumentStatus, expand_paths, ingest_document, plan_document
 from pipelines.outputs import export, remove_partial_files
-from pipelines.paged import InputError, PagePlan, display_name
+from pipelines.paged import InputError, PagePlan, display_name, sniff
 from pipelines.records import IndicatorRecord
 from pipelines.store import Committed, InputFile, Store
 
@@ -169,8 +169,7 @@ class Scheduler:
             hint = " (--timeout)" if outcome.timed_out else ""
             what = {"open": "reading the document", "finish": "reading its tables"}[step]
             outcome = error_outcome(doc.input.name, f"{doc.input.path}: {what}: "
-                                    f"{outcome.message}{hint}", doc.plan.kind if doc.plan
-                                    else None)
+                                    f"{outcome.message}{hint}", _kind(doc))
         if isinstance(outcome, PagePlan):
             doc.plan = outcome
             doc.pending = len(outcome.jobs)
@@ -196,6 +195,16 @@ class Scheduler:
         # finishing frees a document's pages: it goes before any other waiting work
         self.ready.appendleft(Task(("finish", doc.input.key), FinishJob(document),
                                    self.timeout))
+
+
+def _kind(doc: _Underway) -> str | None:
+    """What a document that failed was, for its status: from its plan, or its first bytes."""
+    if doc.plan is not None:
+        return doc.plan.kind
+    try:
+        return sniff(doc.input.path) or "text"
+    except OSError:
+        return None
 
 
 def input_file(path: Path, known: dict[str, tuple]) -> InputFile:

@@ -16,7 +16,7 @@ Local workers are forked from a fork server that has imported the pipeline and l
 24 MB language model once (``pipelines.warm``): starting or replacing one costs a fork, not a
 model load, and none of them inherits the main process's threads (DuckDB's).
 
-The Ray backend runs the same jobs in Ray actors (one CPU each) on a local or remote cluster;
+The Ray backend runs the same jobs as Ray tasks (one CPU each) on a local or remote cluster;
 the supervision (time limits, replacing a dead worker) is the same code.
 
     with open_pool(workers=2, context=ctx, memory_mb=4096) as pool:
@@ -247,22 +247,24 @@ class LocalBackend:
             self.kill(slot)
 
 
-class RayWorker:
-    """One Ray actor: the pipeline imported and the model loaded once, then jobs one by one."""
+_memory_limited = False
 
-    def __init__(self, context: Any, memory_mb: int | None):
-        from pipelines import warm  # noqa: F401 — loads the language model in this actor
 
-        self.context = context
-        self.memory_mb = memory_mb
+def _ray_job(job: Any, context: Any, memory_mb: int | None) -> Any:
+    """A job in a Ray worker process. Ray keeps its workers between tasks: the first task in
+    one imports the pipeline, loads the model and caps the memory; the next find them done."""
+    global _memory_limited
+    from pipelines import warm  # noqa: F401 — loads the language model once per worker
+
+    if not _memory_limited:
         limit_memory(memory_mb)
-
-    def run(self, job: Any) -> Any:
-        return run_job(job, self.context, self.memory_mb)
+        _memory_limited = True
+    return run_job(job, context, memory_mb)
 
 
 class RayBackend:
-    """Ray actors on a cluster (``address``) or on a local one started here and stopped after.
+    """Ray tasks on a cluster (``address``) or on a local one started here and stopped after;
+    a slot is a task in flight, and killing it cancels the task by killing its worker.
 
     Every node must see the inputs at the same path (a shared or network file system) and have
     vnextract installed; results come back to this process, which alone writes the store."""
@@ -278,17 +280,16 @@ class RayBackend:
                      include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                      configure_logging=False)
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.actor = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(RayWorker)
+        self.task = ray.remote(num_cpus=1, max_retries=0)(_ray_job)
         self.context = ray.put(context)
         self.memory_mb = memory_mb
-        self.actors: dict[int, Any] = {}
         self.refs: dict[int, Any] = {}
 
     def start(self, slot: int) -> None:
-        self.actors[slot] = self.actor.remote(self.context, self.memory_mb)
+        pass  # Ray starts and keeps the worker processes
 
     def send(self, slot: int, job: Any) -> None:
-        self.refs[slot] = self.actors[slot].run.remote(job)
+        self.refs[slot] = self.task.remote(job, self.context, self.memory_mb)
 
     def wait(self, slots: list[int], timeout: float) -> list[tuple[int, Any]]:
         by_ref = {self.refs[s]: s for s in slots}
@@ -302,18 +303,16 @@ class RayBackend:
             try:
                 out.append((slot, self.ray.get(ref)))
             except self.ray.exceptions.RayError as exc:
-                self.kill(slot)
                 out.append((slot, Failed(f"worker died: {type(exc).__name__}")))
         return out
 
     def kill(self, slot: int) -> None:
-        actor = self.actors.pop(slot, None)
-        self.refs.pop(slot, None)
-        if actor is not None:
-            self.ray.kill(actor, no_restart=True)
+        ref = self.refs.pop(slot, None)
+        if ref is not None:
+            self.ray.cancel(ref, force=True)
 
     def close(self) -> None:
-        for slot in list(self.actors):
+        for slot in list(self.refs):
             self.kill(slot)
         if self.owns_cluster:
             self.ray.shutdown()

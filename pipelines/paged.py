@@ -63,6 +63,7 @@ class PagePlan:
     kind: str  # "pdf" or "image"
     jobs: list[PageJob] = field(default_factory=list)
     decided: list[PageResult] = field(default_factory=list)  # blank or refused pages
+    repaired: bool = False  # MuPDF had to rebuild the file's structure: damaged or truncated
 
     def merge(self, results: list[PageResult]) -> Document:
         """The document from its pages' results; a page that failed is reported in
@@ -74,8 +75,10 @@ class PagePlan:
             if not errors:
                 raise InputError(f"{self.path}: every page is blank ({len(results)} pages "
                                  "without text, image or drawing): nothing to read", self.kind)
-            raise InputError(f"{self.path}: no page could be read ({'; '.join(errors[:5])}"
-                             f"{'; …' if len(errors) > 5 else ''})", self.kind)
+            damaged = " — the file is damaged or truncated" if self.repaired else ""
+            raise InputError(f"{self.path}: no page could be read{damaged} ("
+                             f"{'; '.join(errors[:5])}{'; …' if len(errors) > 5 else ''})",
+                             self.kind)
         kind = "image" if self.kind == "image" else (
             "pdf-text" if modes == {"text-layer"} else "pdf-scan" if modes == {"ocr"}
             else "pdf-mixed")
@@ -110,7 +113,7 @@ def plan_pages(path: Path, kind: str, password: str | None = None) -> PagePlan:
                                  "--password does not open it", kind)
         if doc.page_count == 0:
             raise InputError(f"{path}: the {kind.upper()} has no pages", kind)
-        plan = PagePlan(path, kind)
+        plan = PagePlan(path, kind, repaired=bool(doc.is_pdf and doc.is_repaired))
         for index in range(doc.page_count):
             try:
                 decided, dpi = _plan_page(doc, index)
@@ -166,6 +169,7 @@ def _check_image(path: Path) -> None:
             try:
                 with Image.open(path) as image:
                     width, height = image.size
+                    image.verify()  # the file's structure and checksums, no pixel decoded
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

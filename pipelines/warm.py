@@ -4,7 +4,11 @@ every worker shares them instead of loading its own."""
 
 from __future__ import annotations
 
+import pymupdf
+
 from normalize.diacritics import load_model
-from pipelines import ingest  # noqa: F401 — the jobs' code, imported before the fork
+from pipelines import batch  # noqa: F401 — the jobs' code, imported before the fork
 
 load_model()
+# MuPDF prints what it repairs in a damaged file; the page's error or status says it instead
+pymupdf.TOOLS.mupdf_display_errors(False)
