@@ -64,7 +64,7 @@ def make_hostile(folder: Path, good_text: Path) -> dict[str, str]:
     expect["report.pdf"] = "ok"
     good_pdf = pdf.read_bytes()
     put("empty.txt", b"", "file is empty")
-    put("truncated.pdf", good_pdf[: len(good_pdf) // 3], "ok-or-damaged")
+    put("truncated.pdf", good_pdf[: len(good_pdf) // 3], "damaged or truncated")
     put("corrupt.pdf", b"%PDF-1.7\n" + rng.randbytes(20_000), "damaged or truncated")
     put("junk.bin", rng.randbytes(50_000), "binary file")
     put("junk.txt", bytes(rng.randrange(1, 32) for _ in range(5_000)), "binary file")
