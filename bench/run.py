@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import diacritics, encodings, generalize, ingest, repair, scans
+from bench import batch, diacritics, encodings, generalize, ingest, repair, scans
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -112,6 +112,9 @@ SECTIONS = (
     ("repair", lambda: _section("OCR-noise repair of 001's narrative (issue #3)",
                                 repair.markdown(repair.run())), False),
     ("scans", _scans_sections, True),
+    ("batch", lambda: _section("Batch ingest at scale: memory, re-runs, Ray, hostile inputs "
+                               "(issue 11)", batch.markdown(batch.run()), batch.__doc__.split(
+                                   "\n\n", 1)[1].strip()), True),
 )
 
 

@@ -37,6 +37,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 MAX_JOBS_PER_WORKER = 200  # a worker is replaced after this many jobs: memory cannot creep
+STARTUP_TIMEOUT = 300  # seconds for a worker to start (the first one starts the fork server)
+READY = "ready"  # a worker's first message: jobs' time limits count from here
 PR_SET_PDEATHSIG = 1
 
 
@@ -162,6 +164,7 @@ def _local_worker(conn: Connection, context: Any, memory_mb: int | None) -> None
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
     limit_memory(memory_mb)
+    conn.send(READY)
     while True:
         try:
             job = conn.recv()
@@ -202,6 +205,13 @@ class LocalBackend:
         proc.start()
         child.close()
         self.procs[slot], self.conns[slot] = proc, parent
+        try:
+            ready = parent.poll(STARTUP_TIMEOUT) and parent.recv() == READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill(slot)
+            raise RuntimeError(f"a worker did not start within {STARTUP_TIMEOUT} s")
 
     def send(self, slot: int, job: Any) -> None:
         self.conns[slot].send(job)
