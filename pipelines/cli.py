@@ -13,6 +13,7 @@ from pipelines.batch import DEFAULT_MEMORY_MB, DEFAULT_PAGE_TIMEOUT, DEFAULT_TIM
 from pipelines.ingest import ingest
 from pipelines.progress import BatchBar, summary_table
 from pipelines.repair import RepairError, repair_file
+from pipelines.store import STORE_NAME
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Clean text and auditable indicator records from Vietnamese reports.")
@@ -58,6 +59,10 @@ def ingest_command(
     except (KeyError, ValueError) as exc:
         console.print(f"[red]error[/] {exc.args[0]}")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted[/]: the documents read so far are kept in "
+                      f"{out / STORE_NAME}; run the same command again to go on")
+        raise typer.Exit(130) from None
     if not statuses:
         console.print("[red]error[/] no input files")
         raise typer.Exit(1)
