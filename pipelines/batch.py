@@ -290,7 +290,11 @@ def run_batch(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
                 scheduler = Scheduler(todo, pool.backend.workers, timeout, page_timeout,
                                       commit, progress)
                 pool.run(scheduler.next_task, scheduler.on_done)
-        out = [statuses.get(f.key) or _stored_status(store, f.key) for f in inputs]
+        stored = store.statuses([f.key for f in inputs if f.key not in statuses])
+        fields = DocumentStatus.__dataclass_fields__
+        statuses.update({key: DocumentStatus(**{k: v for k, v in data.items() if k in fields})
+                         for key, data in stored.items()})
+        out = [statuses[f.key] for f in inputs]
         store.end_run(run, len(todo), len(inputs) - len(todo),
                       sum(1 for s in out if s.status == "error"))
         export(store, out_dir)
@@ -303,9 +307,3 @@ def _unchanged(item: InputFile, stored: tuple | None, settings: str) -> bool:
     _size, _mtime, sha256, stored_settings, status = stored
     return sha256 == item.sha256 and json.loads(stored_settings) == json.loads(settings) \
         and status == "ok"
-
-
-def _stored_status(store: Store, key: str) -> DocumentStatus:
-    data = store.status(key)
-    fields = DocumentStatus.__dataclass_fields__
-    return DocumentStatus(**{k: v for k, v in data.items() if k in fields})

@@ -41,6 +41,9 @@ from typing import Any
 import duckdb
 
 STORE_NAME = "vnextract.duckdb"
+# DuckDB's buffer pool may otherwise grow to most of the machine's memory as the store grows;
+# past this it spills to disk, so the main process stays small however large the batch
+STORE_MEMORY = "512MB"
 FETCH_ROWS = 5000  # rows fetched at a time by the exports: memory stays flat as batches grow
 
 
@@ -123,7 +126,7 @@ class Store:
         """The store in ``out_dir`` (made when missing), with columns for the fields of the
         ``document``, ``page`` and ``record`` dataclasses."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(out_dir / STORE_NAME))
+        con = duckdb.connect(str(out_dir / STORE_NAME), config={"memory_limit": STORE_MEMORY})
         columns = {"documents": columns_of(document), "pages": columns_of(page),
                    "records": columns_of(record)}
         for table, fields in columns.items():
@@ -160,10 +163,11 @@ class Store:
                                 "status FROM documents").fetchall()
         return {row[0]: row[1:] for row in rows}
 
-    def status(self, key: str) -> dict:
-        """A stored document's status, as documents.jsonl prints it."""
-        return json.loads(self.con.execute("SELECT data FROM documents WHERE input = ?",
-                                           [key]).fetchone()[0])
+    def statuses(self, keys: list[str]) -> dict[str, dict]:
+        """Stored documents' statuses, as documents.jsonl prints them, in one query."""
+        rows = self.con.execute("SELECT input, data FROM documents WHERE input IN "
+                                "(SELECT unnest(?::VARCHAR[]))", [keys]).fetchall()
+        return {key: json.loads(data) for key, data in rows}
 
     # -- runs and commits ----------------------------------------------------------------
 
