@@ -6,7 +6,7 @@ The mixed batch is made from a few reports rendered by ``bench/synth.py`` (one p
 cached in ``bench/out/batch``), each input made distinct (its own "Số: N/BC" line, its own PDF
 title): 60 % text dumps (every fourth in TCVN3 bytes), 39 % born-digital PDFs, 1 % scans (the
 appendix's first page, degraded at 200 dpi, as an image-only PDF). Scans are few because OCR is
-slow on 2 cores; Office files are not read yet (issue 12) and are not in the mix.
+slow on 2 cores; Office files are not in the mix: vnextract does not read them yet.
 """
 
 from __future__ import annotations
