@@ -1,6 +1,7 @@
 """The ingest outputs, each a view of the store, written atomically: a file appears whole or
 not at all. Records are written a few thousand at a time, so memory stays flat however large
-the batch."""
+the batch. pandas and pyarrow are imported when records are written, not before: a re-run with
+nothing to write does not pay for them."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ import tempfile
 from collections.abc import Callable, Iterable
 from itertools import islice
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from pipelines.records import RECORD_FIELDS
 from pipelines.store import FETCH_ROWS, Store
 
-ARROW_TYPES = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-               "BOOLEAN": pa.bool_(), "JSON": pa.string()}
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+ARROW_TYPES = {"VARCHAR": "string", "BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool_",
+               "JSON": "string"}  # the store's column types → pyarrow's type constructors
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -60,6 +62,8 @@ def write_text(path: Path, text: str) -> None:
 def records_frame(records: list[dict]) -> pd.DataFrame:
     """Records as a flat table: reasons joined by ``;``, the box as ``x0 y0 x1 y1``, any other
     structured field (a list, a table of cells) as JSON text."""
+    import pandas as pd
+
     frame = pd.DataFrame(records, columns=list(RECORD_FIELDS))
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame["reasons"] = frame["reasons"].apply(lambda r: ";".join(r) if isinstance(r, list) else r)
@@ -80,13 +84,19 @@ def _chunks(items: Iterable[str], size: int) -> Iterable[list[str]]:
 
 def records_schema(columns: dict[str, str]) -> pa.Schema:
     """The Parquet columns: the store's column types (a field it does not know: text)."""
-    return pa.schema([(name, ARROW_TYPES.get(columns.get(name, "JSON"), pa.string()))
+    import pyarrow as pa
+
+    return pa.schema([(name, getattr(pa, ARROW_TYPES.get(columns.get(name, "JSON"),
+                                                         "string"))())
                       for name in RECORD_FIELDS])
 
 
 def write_records(out_dir: Path, lines: Iterable[str], schema: pa.Schema) -> None:
     """records.jsonl, records.csv and records.parquet in one pass over the records, each
     replaced atomically once all three are whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     names = ("records.jsonl", "records.csv", "records.parquet")
     tmps = {}
     for name in names:
