@@ -16,8 +16,8 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import (calibration, diacritics, encodings, generalize, ingest, longlines, metadata,
-                   office, outside, postocr, real, repair, scans)
+from bench import (batch, calibration, diacritics, encodings, generalize, ingest, longlines,
+                   metadata, office, outside, postocr, real, repair, scans)
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.
@@ -138,6 +138,9 @@ SECTIONS = (
                                      calibration.markdown(calibration.collect()),
                                      "Every record of the bench sets scored right or wrong "
                                      "(`bench/calibration.py`)."), True),
+    ("batch", lambda: _section("Batch ingest at scale: memory, re-runs, Ray, hostile inputs "
+                               "(issue 11)", batch.markdown(batch.run()), batch.__doc__.split(
+                                   "\n\n", 1)[1].strip()), True),
 )
 
 

@@ -61,6 +61,7 @@ class PageJob:
     kind: str  # "pdf" or "image"
     dpi: int = DEFAULT_DPI
     lang: str = "vie"
+    password: str | None = None  # an encrypted PDF's password
 
 
 @dataclass
@@ -239,6 +240,8 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
         reason = "image"
         if job.kind == "pdf":
             with pymupdf.open(job.path) as doc:
+                if job.password is not None:
+                    doc.authenticate(job.password)
                 page = doc[job.index]
                 layer = read_text_layer(doc, page)
                 source, reason = choose_source(layer.evidence)
@@ -247,6 +250,8 @@ def read_page(job: PageJob, engine: OcrEngine) -> PageResult:
                         page, layer.words, job.index + 1, bool(layer.evidence.fonts_decoded)),
                         reason=reason, evidence=layer.evidence, signatures=layer.signatures)
         with pymupdf.open(job.path) as doc:  # opened afresh: stamps hidden before it loads
+            if job.password is not None:
+                doc.authenticate(job.password)
             gray = page_image(doc, job.index, job.dpi, *(
                 (layer.stamp_widgets, layer.stamp_boxes) if layer else ()))
             flag = doc[job.index].rotation
@@ -531,9 +536,3 @@ def _lines_of(words: list[OcrWord]) -> list[list[OcrWord]]:
 def _compact(text: str) -> str:
     return "".join(text.split()).strip(".,:;-_'\"`")
 
-
-def page_count(path: str, kind: str) -> int:
-    import pymupdf
-
-    with pymupdf.open(path) as doc:
-        return doc.page_count

@@ -9,8 +9,11 @@ import typer
 from rich.console import Console
 
 from mapping.catalog import load_catalogs
+from pipelines.batch import DEFAULT_MEMORY_MB, DEFAULT_PAGE_TIMEOUT, DEFAULT_TIMEOUT
 from pipelines.ingest import ingest
+from pipelines.progress import BatchBar, summary_table
 from pipelines.repair import RepairError, repair_file
+from pipelines.store import STORE_NAME
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Clean text and auditable indicator records from Vietnamese reports.")
@@ -20,29 +23,51 @@ console = Console(stderr=True, soft_wrap=True)
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder (and its store)")],
     catalog: Annotated[str | None, typer.Option(
         "--catalog", help="force a catalog (see `vnextract catalogs`)")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers",
-        help="parallel workers: documents, or pages of one PDF (default: cores)")] = None,
+        help="parallel workers: documents, or pages of one PDF (default: cores; with "
+        "--executor ray: the cluster's CPUs)")] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="seconds one document may take to be read (a text dump, opening a "
+        "PDF, reading its tables); past it the document gets an error")] = DEFAULT_TIMEOUT,
+    page_timeout: Annotated[float, typer.Option(
+        "--page-timeout", help="seconds one page of a PDF or image may take")
+    ] = DEFAULT_PAGE_TIMEOUT,
+    memory_limit: Annotated[int, typer.Option(
+        "--memory-limit", help="MB of memory one worker may allocate (0: no limit)")
+    ] = DEFAULT_MEMORY_MB,
+    password: Annotated[str | None, typer.Option(
+        "--password", help="password of encrypted PDFs")] = None,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local (a process pool on this machine) or ray (a Ray cluster)")
+    ] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="Ray cluster to join (HOST:PORT of `ray start --head`); "
+        "default: a local cluster started for the run")] = None,
 ) -> None:
-    """Read reports and write records.jsonl/.csv/.parquet, documents.jsonl and text/."""
-    def report(status) -> None:
-        if status.status == "ok":
-            console.print(f"[green]ok[/] {status.source}: {status.records} records "
-                          f"({status.needs_review} to review) {','.join(status.catalogs)}")
-        else:
-            console.print(f"[red]error[/] {status.source}: {status.message}")
+    """Read reports into OUT/vnextract.duckdb and write records.jsonl/.csv/.parquet,
+    documents.jsonl and text/ from it. A re-run skips inputs already read."""
     try:
-        statuses = ingest(paths, out, catalog, progress=report, workers=workers)
-    except KeyError as exc:
+        with BatchBar(console) as bar:
+            statuses = ingest(paths, out, catalog, progress=bar, workers=workers,
+                              timeout=timeout, page_timeout=page_timeout,
+                              memory_mb=memory_limit or None, password=password,
+                              executor=executor, ray_address=ray_address)
+    except (KeyError, ValueError) as exc:
         console.print(f"[red]error[/] {exc.args[0]}")
         raise typer.Exit(2) from None
-    if statuses and all(s.status == "error" for s in statuses):
-        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted[/]: the documents read so far are kept in "
+                      f"{out / STORE_NAME}; run the same command again to go on")
+        raise typer.Exit(130) from None
     if not statuses:
         console.print("[red]error[/] no input files")
+        raise typer.Exit(1)
+    console.print(summary_table(statuses))
+    if all(s.status == "error" for s in statuses):
         raise typer.Exit(1)
 
 

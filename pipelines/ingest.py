@@ -6,23 +6,22 @@ One bad file never stops a batch: its error becomes a status record in documents
 from __future__ import annotations
 
 import os
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extract.ocr import OcrEngine, TesseractEngine
 from extract.office import OfficeError, read_office, sniff_office
-from extract.pdf import PageJob, page_count, read_page
+from extract.pdf import read_page
 from extract.tables import read_tables
 from extract.textdump import document_from_text
 from extract.types import Document
-from mapping.catalog import get_catalog
-from mapping.metadata import metadata_pipeline, read_metadata
+from mapping.metadata import read_metadata
 from mapping.tables import match_tables
-from normalize.diacritics import load_model
 from normalize.encodings import decode_bytes
-from pipelines.outputs import write_jsonl, write_tables, write_text
+from pipelines.paged import InputError, PagePlan, display_name, plan_pages, sniff
 from pipelines.records import (
     OCR_TEXT_QUALITY,
     IndicatorRecord,
@@ -31,11 +30,12 @@ from pipelines.records import (
 )
 from pipelines.textmap import repair_document
 
-TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv", ".tsv"}
+if TYPE_CHECKING:
+    from pipelines.batch import BatchProgress
 
-
-class InputError(Exception):
-    """An input that cannot be read, with a message a user can act on."""
+MAX_NUL_SHARE = 0.01  # more NUL or control characters than this: not a text dump
+NOT_TEXT = ("binary file, not a text dump, PDF, image or Office file (vnextract reads text in "
+            "any encoding, PDF, PNG, JPEG, TIFF, Word, Excel, PowerPoint, RTF and ODF)")
 
 
 @dataclass
@@ -63,75 +63,69 @@ class DocumentStatus:
         return dict(self.__dict__)
 
 
-IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
-
-
-def read_document(path: Path, engine: OcrEngine | None = None, workers: int | None = None
-                  ) -> Document:
-    """Any input → Document: PDFs and images page by page (text layer or OCR), Office files
-    run by run (``extract.office``), text dumps decoded from their detected encoding."""
-    if path.is_file():
-        head = path.open("rb").read(8)
-        if head.startswith(b"%PDF") or head.startswith(IMAGE_MAGIC):
-            return read_paged(path, "pdf" if head.startswith(b"%PDF") else "image",
-                              engine or TesseractEngine(), workers)
-        try:
-            office = sniff_office(path)
-            if office is not None:
-                return read_office(path, office)
-        except OfficeError as exc:
-            raise InputError(f"{path}: cannot read this Office file: {exc}") from exc
-    return read_text_dump(path)
-
-
-def read_paged(path: Path, kind: str, engine: OcrEngine, workers: int | None) -> Document:
-    """Pages run in parallel across cores; a page that fails is reported, the rest land."""
-    try:
-        count = page_count(str(path), kind)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"{path}: cannot open as {kind.upper()}: {exc}") from exc
-    jobs = [PageJob(str(path), i, kind) for i in range(count)]
+def read_document(path: Path, engine: OcrEngine | None = None, workers: int | None = None,
+                  password: str | None = None) -> Document:
+    """Any input → Document: PDFs and images page by page (text layer or OCR; pages in
+    parallel across ``workers`` processes), text dumps decoded from their detected encoding.
+    The batch (``ingest``) runs the same steps in its supervised workers instead."""
+    plan = plan_document(path, password)
+    if isinstance(plan, Document):
+        return plan
+    engine = engine or TesseractEngine()
     # Tesseract's own OpenMP threads fight the page workers (and make it several times slower
     # on small machines): one thread each, pages in parallel.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(plan.jobs)))
     if workers == 1:
-        results = [read_page(job, engine) for job in jobs]
+        results = [read_page(job, engine) for job in plan.jobs]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(read_page, jobs, [engine] * len(jobs)))
-    modes = {r.mode for r in results if r.mode != "error"}
-    if not modes:
-        errors = "; ".join(f"page {r.index + 1}: {r.error}" for r in results)
-        raise InputError(f"{path}: no page could be read ({errors})")
-    doc_kind = "image" if kind == "image" else (
-        "pdf-text" if modes == {"text-layer"} else "pdf-scan" if modes == {"ocr"}
-        else "pdf-mixed")
-    document = Document(source=path.name, kind=doc_kind,
-                        lines=[line for r in results for line in r.lines])
-    document.page_errors = [f"page {r.index + 1}: {r.error}" for r in results
-                            if r.mode == "error"]
-    document.pages = [r.info() for r in results]
-    document.signatures = [s for r in results for s in r.signatures]
-    confidences = [r.ocr_confidence for r in results if r.ocr_confidence is not None]
-    document.ocr_confidence = (sum(confidences) / len(confidences)) if confidences else None
-    return document
+            results = list(pool.map(read_page, plan.jobs, [engine] * len(plan.jobs)))
+    return plan.merge(results)
 
 
-def read_text_dump(path: Path) -> Document:
+def plan_document(path: Path, password: str | None = None) -> PagePlan | Document:
+    """A PDF or an image → the plan of its pages (``pipelines.paged``); an Office file or a
+    text dump is read whole. ``InputError`` for an input that cannot be read."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
+    try:
+        kind = sniff(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if kind is not None:
+        return plan_pages(path, kind, password)
+    try:
+        office = sniff_office(path)
+        if office is not None:
+            document = read_office(path, office)
+            document.source = display_name(path)
+            return document
+    except OfficeError as exc:
+        raise InputError(f"{path}: cannot read this Office file: {exc}", "office") from exc
+    return read_text_dump(path)
+
+
+def read_text_dump(path: Path) -> Document:
     data = path.read_bytes()
     if not data.strip():
-        raise InputError(f"{path}: file is empty")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{path}: binary file, not a text dump")
+        raise InputError(f"{path}: file is empty", "text")
+    nuls = 0
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        nuls = data.count(b"\x00")
+        if nuls > MAX_NUL_SHARE * len(data):
+            raise InputError(f"{path}: {NOT_TEXT}", "text")
+        data = data.replace(b"\x00", b"")  # stray NULs of a bad export: dropped, counted
     decoded = decode_bytes(data)
-    document = document_from_text(decoded.text, path.name, kind="text")
+    controls = sum(1 for ch in decoded.text if unicodedata.category(ch) == "Cc"
+                   and ch not in "\t\n\r\f\v")
+    if controls > MAX_NUL_SHARE * len(decoded.text):
+        raise InputError(f"{path}: {NOT_TEXT}", "text")
+    document = document_from_text(decoded.text, display_name(path), kind="text")
     document.encoding = decoded.encoding
-    document.encoding_fixes = len(decoded.steps)
+    document.encoding_fixes = len(decoded.steps) + (nuls > 0)
     return document
 
 
@@ -194,59 +188,14 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _ingest_one(job: tuple[Path, str | None, OcrEngine | None, int | None]
-                ) -> tuple[DocumentStatus, list[dict], str | None]:
-    """One input → (status, records, repaired text). Never raises for a bad input."""
-    path, catalog_id, engine, page_workers = job
-    try:
-        document = read_document(path, engine, page_workers)
-        doc_records, status = ingest_document(document, catalog_id)
-    except InputError as exc:
-        return DocumentStatus(source=path.name, kind=None, status="error",
-                              message=str(exc)), [], None
-    except Exception as exc:  # noqa: BLE001 — one bad file never stops a batch
-        return DocumentStatus(source=path.name, kind=None, status="error",
-                              message=f"{type(exc).__name__}: {exc}"), [], None
-    return status, [r.to_dict() for r in doc_records], document.repaired_text
-
-
 def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
-           progress=None, engine: OcrEngine | None = None,
-           workers: int | None = None) -> list[DocumentStatus]:
-    """Ingest every input; write records.{jsonl,csv,parquet}, documents.jsonl and text/.
+           progress: BatchProgress | None = None, engine: OcrEngine | None = None,
+           workers: int | None = None, **limits) -> list[DocumentStatus]:
+    """Ingest every input into the store ``out_dir/vnextract.duckdb`` and write the outputs
+    from it: records.{jsonl,csv,parquet}, documents.jsonl and text/. Each document is
+    committed as soon as it is done; a re-run skips unchanged inputs. ``limits`` are
+    ``pipelines.batch.run_batch``'s keywords: ``timeout``, ``page_timeout``, ``memory_mb``,
+    ``password``, ``executor``, ``ray_address``."""
+    from pipelines.batch import run_batch  # the batch runs this module's steps: imported late
 
-    Several inputs run in parallel, one per worker (their pages one after another); a single
-    PDF runs its pages in parallel. Outputs keep the order of the inputs."""
-    if catalog_id is not None:
-        get_catalog(catalog_id)  # an unknown --catalog fails the whole run, before any work
-    files = expand_paths(paths)
-    workers = workers or os.cpu_count() or 1
-    records: list[dict] = []
-    statuses: list[DocumentStatus] = []
-    if len(files) > 1 and workers > 1:
-        load_model()  # loaded once here; forked workers share it
-        metadata_pipeline()
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        jobs = [(path, catalog_id, engine, 1) for path in files]
-        with ProcessPoolExecutor(max_workers=min(workers, len(files)),
-                                 mp_context=get_context("fork")) as pool:
-            results = pool.map(_ingest_one, jobs)
-            outcomes = list(_report(zip(files, results, strict=True), progress))
-    else:
-        outcomes = list(_report(((path, _ingest_one((path, catalog_id, engine, workers)))
-                                 for path in files), progress))
-    for path, (status, doc_records, text) in outcomes:
-        statuses.append(status)
-        records.extend(doc_records)
-        if text is not None:
-            write_text(out_dir / "text" / f"{path.name}.txt", text)
-    write_tables(out_dir, records)
-    write_jsonl(out_dir / "documents.jsonl", [s.to_dict() for s in statuses])
-    return statuses
-
-
-def _report(outcomes, progress):
-    for path, outcome in outcomes:
-        if progress:
-            progress(outcome[0])
-        yield path, outcome
+    return run_batch(paths, out_dir, catalog_id, progress, engine, workers, **limits)
