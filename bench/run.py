@@ -16,8 +16,22 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import (batch, calibration, diacritics, encodings, generalize, ingest, longlines,
-                   metadata, office, outside, postocr, real, repair, scans)
+from bench import (
+    batch,
+    calibration,
+    diacritics,
+    encodings,
+    generalize,
+    ingest,
+    longlines,
+    metadata,
+    office,
+    outside,
+    postocr,
+    real,
+    repair,
+    scans,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # OCR dumps: (label, first seed, documents). Values were tuned on the development set only.

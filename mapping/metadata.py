@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Sequence
 
 import spacy
 from rapidfuzz import fuzz, process
