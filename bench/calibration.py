@@ -18,20 +18,24 @@ Reading a scan is slow (OCR), so each PDF's read :class:`~extract.types.Document
 under ``bench/out/calibration/``; records are made again from it on every run, so a change to
 ``pipelines/records.py`` is measured in seconds.
 
-Run: ``python -m bench.calibration [--fit]``
+Run: ``python -m bench.calibration [--fit]``; it also writes the held-out sets' reliability bins
+to ``pipelines/data/reliability.json``, the chart of the audit page (``vnextract audit``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pickle
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from bench import generalize, scans, synth
+from pipelines.audit import RELIABILITY_PATH
 from pipelines.evaluate import load_expected
 from pipelines.ingest import ingest_document, read_document
 from pipelines.records import (
@@ -101,7 +105,10 @@ def _cached_document(pdf: Path):
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{pdf.name}.document.pkl"
     if path.exists():
-        return pickle.loads(path.read_bytes())
+        document = pickle.loads(path.read_bytes())
+        # a pickle made before a field was added to Document is stale: read the PDF again
+        if all(hasattr(document, f.name) for f in dataclasses.fields(document)):
+            return document
     document = read_document(pdf, workers=2)
     path.write_bytes(pickle.dumps(document))
     return document
@@ -185,8 +192,8 @@ def reliability(scored: list[Scored]) -> list[dict]:
             continue
         mean = sum(s.confidence for s in inside) / len(inside)
         right = sum(s.right for s in inside) / len(inside)
-        rows.append({"bin": f"{lo:.1f}–{hi:.1f}", "records": len(inside), "confidence": mean,
-                     "right": right, "gap": right - mean})
+        rows.append({"bin": f"{lo:.1f}–{hi:.1f}", "lo": lo, "hi": hi, "records": len(inside),
+                     "confidence": mean, "right": right, "gap": right - mean})
     return rows
 
 
@@ -235,6 +242,19 @@ def markdown(sets: list[tuple[str, bool, str, list[Scored]]]) -> str:
     return "\n".join(out)
 
 
+def save_reliability(sets: list[tuple[str, bool, str, list[Scored]]]) -> None:
+    """The held-out sets' reliability bins, for the audit page's chart
+    (``pipelines/data/reliability.json``, read by :mod:`pipelines.audit`)."""
+    held = [(name, group) for name, dev, _, group in sets if not dev]
+    scored = [s for _, group in held for s in group]
+    bins = [{k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()
+             if k not in ("bin", "gap")} for row in reliability(scored)]
+    RELIABILITY_PATH.write_text(json.dumps({
+        "measured": date.today().isoformat(), "records": len(scored),
+        "sets": "; ".join(name for name, _ in held), "bins": bins}, ensure_ascii=False,
+        indent=1) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="confidence against the share right")
     parser.add_argument("--fit", action="store_true",
@@ -247,7 +267,9 @@ def main(argv: list[str] | None = None) -> None:
         CALIBRATION_PATH.write_text(json.dumps(fit_calibration(
             [(s.confidence, s.right) for s in raw]), indent=1) + "\n", encoding="utf-8")
         calibration_knots.cache_clear()
-    print(markdown(collect()))
+    sets = collect()
+    save_reliability(sets)
+    print(markdown(sets))
 
 
 if __name__ == "__main__":

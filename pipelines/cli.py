@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from mapping.catalog import load_catalogs
+from pipelines.audit import MAX_CROPS_PER_DOCUMENT, AuditError, audit
 from pipelines.batch import DEFAULT_MEMORY_MB, DEFAULT_PAGE_TIMEOUT, DEFAULT_TIMEOUT
 from pipelines.ingest import ingest
 from pipelines.progress import BatchBar, summary_table
@@ -96,6 +97,26 @@ def repair_command(
     if out is not None:
         console.print(f"[green]ok[/] {path}: {len(result.changes)} changes, read as "
                       f"{result.read_as}")
+
+
+@app.command("audit")
+def audit_command(
+    out: Annotated[Path, typer.Argument(help="an ingest's output folder (holding its store)")],
+    max_crops: Annotated[int, typer.Option(
+        "--max-crops", help="scanned rows shown as images, per document (worst first)")
+    ] = MAX_CROPS_PER_DOCUMENT,
+) -> None:
+    """Write OUT/audit.html: one self-contained page (opens offline) with each document's
+    pages, metadata and failed checks, every record to review with its reasons, raw text and
+    scanned row, filters, and confidence against observed correctness."""
+    try:
+        result = audit(out, max_crops=max_crops)
+    except AuditError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]ok[/] {result.path}: {result.documents} documents, "
+                  f"{result.flagged} records to review, {result.crops} row images, "
+                  f"{result.size / 1024:.0f} KiB")
 
 
 @app.command("catalogs")
