@@ -255,6 +255,13 @@ def save_reliability(sets: list[tuple[str, bool, str, list[Scored]]]) -> None:
         indent=1) + "\n", encoding="utf-8")
 
 
+def report() -> str:
+    """The section of ``make bench``; the audit page's reliability bins are saved with it."""
+    sets = collect()
+    save_reliability(sets)
+    return markdown(sets)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="confidence against the share right")
     parser.add_argument("--fit", action="store_true",
@@ -267,9 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         CALIBRATION_PATH.write_text(json.dumps(fit_calibration(
             [(s.confidence, s.right) for s in raw]), indent=1) + "\n", encoding="utf-8")
         calibration_knots.cache_clear()
-    sets = collect()
-    save_reliability(sets)
-    print(markdown(sets))
+    print(report())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from bench import (
+    audit,
     batch,
     calibration,
     diacritics,
@@ -149,9 +150,12 @@ SECTIONS = (
                                   "`mapping.metadata` against the values read by hand on the "
                                   "pages (`tests/data/metadata/`)."), False),
     ("calibration", lambda: _section("Confidence against the share right (issue 12)",
-                                     calibration.markdown(calibration.collect()),
+                                     calibration.report(),
                                      "Every record of the bench sets scored right or wrong "
                                      "(`bench/calibration.py`)."), True),
+    ("audit", lambda: _section("The audit page on a 50-document batch (issue 12)",
+                               audit.markdown(audit.run()), audit.__doc__.split(
+                                   "\n\n", 1)[1].strip()), True),
     ("batch", lambda: _section("Batch ingest at scale: memory, re-runs, Ray, hostile inputs "
                                "(issue 11)", batch.markdown(batch.run()), batch.__doc__.split(
                                    "\n\n", 1)[1].strip()), True),
