@@ -214,7 +214,7 @@ def _bar_chart(bins: list[dict], value: str, width: int = 360, height: int = 200
     """Geometry of a chart over [0, 1] (SVG user units): one bar per bin, scaled to the
     tallest, the y axis 0 … 1 for shares (``right``) and 0 … max for counts."""
     top = 1.0 if value == "right" else max([b[value] for b in bins] + [1])
-    pad = 30
+    pad = 36
     w, h = width - 2 * pad, height - 2 * pad
 
     def x(c: float) -> float:
@@ -233,7 +233,8 @@ def _bar_chart(bins: list[dict], value: str, width: int = 360, height: int = 200
     return {"width": width, "height": height, "pad": pad, "bottom": pad + h, "right": pad + w,
             "top": top, "bars": bars,
             "ticks": [{"x": x(t / 5), "label": f"{t / 5:.1f}"} for t in range(6)],
-            "yticks": [{"y": y(top * t / 4), "label": f"{top * t / 4:.2g}"} for t in range(5)]}
+            "yticks": [{"y": y(top * t / 4), "label": f"{top * t / 4:g}" if value == "right"
+                        else f"{round(top * t / 4)}"} for t in range(5)]}
 
 
 def _document_context(doc: DocumentView, rows: list[dict]) -> dict:
