@@ -117,6 +117,7 @@ def audited(tmp_path_factory) -> Path:
     shutil.copy(scan_of(table_page, 12), inputs / "bao-cao-phu-luc-scan.pdf")
     for name in (OCR_SAMPLE, PDF_TEXT_SAMPLE):
         shutil.copy(SAMPLES / f"{name}.txt", inputs)
+    (inputs / "hong.pdf").write_bytes(b"%PDF-1.4\n1 0 obj broken")  # a damaged file
     out = tmp / "out"
     result = run_cli("ingest", str(inputs), "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -231,6 +232,11 @@ def test_audit_page_in_headless_chromium(audited, browser, tmp_path):
         "return [...document.querySelectorAll('section.document')].find(s => "
         f"s.querySelector('h3').textContent === '{OCR_SAMPLE}.txt').textContent")
     assert "432/BC-SDT&TG" in seed and "2025-04-29" in seed
+    # a file that could not be read: its error, in its failed checks
+    broken = browser.find_element(By.CSS_SELECTOR, "section.document.error")
+    assert broken.find_element(By.TAG_NAME, "h3").text == "hong.pdf"
+    assert "error: " in broken.find_element(By.CSS_SELECTOR, "ul.checks").text
+    assert "hong.pdf" in broken.find_element(By.CSS_SELECTOR, "ul.checks").text
 
     # nothing left the page: every resource it loaded is the file itself or inline data
     resources = browser.execute_script(
