@@ -214,6 +214,8 @@ def test_audit_page_in_headless_chromium(audited, browser, tmp_path):
     expected = [rid for rid, _, _, c in flagged if c == "tn2025.pl2"]
     assert 0 < len(expected) < len(flagged)
     assert _visible_ids(browser) == expected
+    _choose(browser, "filter-catalog", "")
+    assert len(_visible_ids(browser)) == len(flagged)
 
     # the two charts, drawn inline: reliability bins from the bench, the batch's histogram
     bins = browser.execute_script(
