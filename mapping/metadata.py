@@ -184,6 +184,9 @@ class _Read:
         return self.first(label) is not None
 
 
+MAX_LINE = 2000
+
+
 def _read_lines(lines: list[Line]) -> list[_Read]:
     texts = [_clean(line.text) for line in lines]
     out = []
@@ -194,9 +197,11 @@ def _read_lines(lines: list[Line]) -> list[_Read]:
 
 
 def _clean(text: str) -> str:
-    """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC."""
+    """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC; cut to
+    ``MAX_LINE`` characters (a header line is short: a 5 MB one-line dump is not read whole)."""
+    text = text[:4 * MAX_LINE]
     text = re.sub(r"</?[biu]>|\*\*|__|^#+\s*", "", unicodedata.normalize("NFC", text))
-    return " ".join(text.split())
+    return " ".join(text.split())[:MAX_LINE]
 
 
 # --- the fields --------------------------------------------------------------------------------
