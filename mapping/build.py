@@ -29,6 +29,7 @@ from normalize.fold import fold
 
 LABEL = re.compile(r"^(?:\d+\.)*\d+\.?$")
 ROMAN = re.compile(r"^[IVX]+\.?$")
+STT = re.compile(r"^(?:[IVX]+\.)?(?:\d+\.)*\d+\.?$")  # a numbered row: "1.2.1.", "I.3"
 _CODE_PAIR = re.compile(r"([^=;]+?)\s*=\s*(\d+)")
 
 
@@ -203,6 +204,9 @@ NO_ROWS = ("no numbered indicator rows found: a template is a table whose rows s
            "printed STT (1, 1.1, 1.2.1 …; I, II for sections) followed by the indicator's "
            "description, e.g. STT | Chỉ tiêu | Đơn vị tính | Kết quả; unnumbered rows under a "
            "numbered one (\"Trong đó\") become its parts")
+NO_CELLS = ("its table has no cells (hard-wrapped text: a PDF or scan without ruled cells, or "
+            "text without tabs), so its rows cannot be told apart: build from the template as "
+            ".docx, .xlsx, a ruled PDF or tab-separated text")
 
 
 class TemplateError(ValueError):
@@ -297,6 +301,10 @@ def _columns(header: tuple[str, ...]) -> _Columns:
                     find(r"\b(?:co quan|don vi) (?:thuc hien|bao cao|chu tri)\b"))
 
 
+def _cell(cells: list[str], column: int | None) -> str:
+    return cells[column] if column is not None and column < len(cells) else ""
+
+
 def _grid_rows(tables: list[Table]) -> list[TemplateRow]:
     """Rows in columns (tab-separated text, a ruled PDF table or scan grid, a Word table, a
     sheet). A table that names a reporting body per row (``Cơ quan thực hiện``) is one of
@@ -306,20 +314,15 @@ def _grid_rows(tables: list[Table]) -> list[TemplateRow]:
         cols = _columns(table.header)
         for row in table.rows:
             cells = [c.text for c in row.cells]
-
-            def cell(column: int | None, cells: list[str] = cells) -> str:
-                return cells[column] if column is not None and column < len(cells) else ""
-
-            printed = row.lines[0].text.split("\t")
-            bold = is_bold_cell(printed[cols.description]) if cols.description < len(
-                printed) else False
-            label, desc = cell(cols.label), cell(cols.description)
+            label, desc = _cell(cells, cols.label), _cell(cells, cols.description)
+            # bold as the text marks it (<b>…</b>): a heading row without a unit is a section
+            bold = is_bold_cell(_cell(row.lines[0].text.split("\t"), cols.description))
             if cols.responsible is not None:
                 if desc:
                     rows.append(TemplateRow(label=label or None, description=desc, bold=bold,
-                                            responsible=cell(cols.responsible) or None))
+                                            responsible=_cell(cells, cols.responsible) or None))
                 continue
-            unit = cell(cols.unit) or None
+            unit = _cell(cells, cols.unit) or None
             if not desc and unit and rows:
                 prev = rows[-1]
                 prev.unit = f"{prev.unit} {unit}".strip() if prev.unit else unit
@@ -328,7 +331,7 @@ def _grid_rows(tables: list[Table]) -> list[TemplateRow]:
                 continue
             unnumbered = not label or fold(label) in {"trong do", "trong", "do"}
             rows.append(TemplateRow(label=None if unnumbered else label, description=desc,
-                                    unit=unit, note=cell(cols.note) or None,
+                                    unit=unit, note=_cell(cells, cols.note) or None,
                                     trong_do=unnumbered, bold=bold))
     return rows
 
@@ -435,16 +438,21 @@ def _audience(title: str) -> str:
 
 
 def _numbered(rows: list[TemplateRow]) -> bool:
-    """Whether rows print an STT of their own (``1.2``, ``I.1``): a table, not a list."""
-    return any(r.label and LABEL.match(r.label.split(".", 1)[-1] if ROMAN.match(
-        r.label.split(".")[0]) else r.label) and not r.trong_do for r in rows)
+    """Whether rows print an STT of their own (``1.2``, ``I.1``)."""
+    return any(r.label and STT.match(r.label) and not r.trong_do for r in rows)
 
 
 def section_rows(section: TemplateSection) -> tuple[list[TemplateRow], list[str]]:
     """A section's template rows, read as its table is laid out (``extract.tables``), and the
-    periods its header names (none: one value per row)."""
+    periods its header names (none: one value per row). Hard-wrapped text gives no rows (which
+    lines make up one row, no blank template says); ``TemplateError`` when its lines are
+    numbered as a table's rows are."""
     tables = read_tables(section.lines)
     layout = tables[0].layout if tables else "lined"
+    if layout == "lined":
+        if sum(1 for line in section.lines if STT.match(line.text.split(" ", 1)[0])) >= 3:
+            raise TemplateError(NO_CELLS)
+        return [], []
     if layout == "grid":
         rows = _grid_rows(tables)
         header = [h for t in tables for r in t.rows[:1] for printed in r.header_rows
@@ -455,28 +463,6 @@ def section_rows(section: TemplateSection) -> tuple[list[TemplateRow], list[str]
         if not _numbered(rows):
             return _transposed_rows(section.lines)
         return rows, _header_periods(header)
-    return _lined_rows(section.lines), []
-
-
-def _lined_rows(lines: list[Line]) -> list[TemplateRow]:
-    """Hard-wrapped text (a PDF text layer or OCR without cells): a line that starts with an
-    STT starts a row; the lines after it go on with its description, except one that starts
-    ``Trong đó`` or a dash, which starts a part."""
-    rows: list[TemplateRow] = []
-    for line in lines:
-        text = clean_cell(line.text)
-        if not text:
-            continue
-        first, _, rest = text.partition(" ")
-        if LABEL.match(first) or (ROMAN.match(first) and rest.isupper()):
-            rows.append(TemplateRow(label=first, description=rest.strip()))
-        elif m := re.match(r"^(?:trong do|-|\+)\s*:?\s*", fold(text)):
-            part = text[m.end():].strip()
-            if rows and part:
-                rows.append(TemplateRow(label=None, description=part, trong_do=True))
-        elif rows:
-            rows[-1].description = f"{rows[-1].description} {text}".strip()
-    return rows
 
 
 def catalogs_from_template(lines: list[Line], catalog_id: str, source: str,
@@ -490,13 +476,18 @@ def catalogs_from_template(lines: list[Line], catalog_id: str, source: str,
                             "dots between them (e.g. qn2025.pl01a)")
     found = []
     document_text = " ".join(line.text for line in lines[:40])
+    no_cells = None
     for section in template_sections(lines):
-        rows, periods = section_rows(section)
+        try:
+            rows, periods = section_rows(section)
+        except TemplateError as exc:
+            no_cells = exc
+            continue
         if _numbered(rows):
             found.append((section, rows, periods or _title_periods(section.title,
                                                                    document_text)))
     if not found:
-        raise TemplateError(NO_ROWS)
+        raise no_cells or TemplateError(NO_ROWS)
     catalogs = []
     suffixes: set[str] = set()
     for section, rows, periods in found:
