@@ -178,12 +178,13 @@ def ingest_document(document: Document, catalog_id: str | None = None,
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; directories walked recursively (hidden files skipped), sorted."""
+    """Files as given; directories walked recursively (hidden files and folders under them
+    skipped: the folder's own path may hold ``..`` or ``.``), sorted."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                              and not any(part.startswith(".") for part in p.parts)))
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and not any(
+                part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             out.append(path)
     return out
