@@ -288,3 +288,44 @@ def test_make_catalogs_regenerates_the_shipped_catalogs(tmp_path):
     for name in generated:
         assert json.loads((out / name).read_text(encoding="utf-8")) == json.loads(
             (CATALOG_DIR / name).read_text(encoding="utf-8")), name
+
+
+def test_per_year_template_gives_one_record_per_period(tmp_path):
+    """A header of year columns (``Năm 2023 | Năm 2024``) makes a per-year catalog: a filled
+    copy gives one record per row and year."""
+    def sheet(path: Path, filled: bool) -> Path:
+        workbook = openpyxl.Workbook()
+        rows = [["PHỤ LỤC 02B"], ["STT", "Chỉ tiêu", "ĐVT", "Năm 2023", "Năm 2024"]]
+        rows += [[label, desc, unit, *(values if filled else ("", ""))]
+                 for label, desc, unit, values in [
+                     ("1", "Số thủ tục hành chính được cắt giảm, đơn giản hóa", "Thủ tục",
+                      (12, 15)),
+                     ("2", "Số hồ sơ giải quyết quá hạn", "Hồ sơ", (7, 3)),
+                     ("3", "Số cuộc họp trực tuyến với thôn, tổ dân phố", "Cuộc", (20, 26)),
+                     ("4", "Số cán bộ, công chức cấp xã được bồi dưỡng", "Người", (18, 22)),
+                     ("5", "Số phản ánh, kiến nghị của người dân được xử lý", "Phản ánh",
+                      (41, 37))]]
+        for row in rows:
+            workbook.active.append(row)
+        workbook.save(path)
+        return path
+
+    folder = tmp_path / "catalogs"
+    result = build(sheet(tmp_path / "mau-02b.xlsx", False), folder, "qn02b")
+    assert result.exit_code == 0, result.output
+    data = json.loads((folder / "qn02b.json").read_text(encoding="utf-8"))
+    assert data["periods"] == ["2023", "2024"]
+    assert [e["id"] for e in data["entries"]] == [f"qn02b/{n}" for n in range(1, 6)]
+    (tmp_path / "in").mkdir()
+    filled = sheet(tmp_path / "in" / "xa-02b.xlsx", True)
+    result = runner.invoke(app, ["ingest", str(filled), "--out", str(tmp_path / "out"),
+                                 "--catalogs", str(folder), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(x) for x in
+               (tmp_path / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+    got = {(r["indicator_id"], r["period"]): (r["value"], r["needs_review"]) for r in records}
+    assert got == {("qn02b/1", "2023"): (12, False), ("qn02b/1", "2024"): (15, False),
+                   ("qn02b/2", "2023"): (7, False), ("qn02b/2", "2024"): (3, False),
+                   ("qn02b/3", "2023"): (20, False), ("qn02b/3", "2024"): (26, False),
+                   ("qn02b/4", "2023"): (18, False), ("qn02b/4", "2024"): (22, False),
+                   ("qn02b/5", "2023"): (41, False), ("qn02b/5", "2024"): (37, False)}
