@@ -258,6 +258,8 @@ def run_batch(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
               catalog_dirs: tuple[str, ...] = ()) -> list[DocumentStatus]:
     """Ingest ``paths`` into ``out_dir``: see the module's docstring. Returns each input's
     status (read now, or as the store holds it), in the order of the inputs."""
+    # workers (a Ray cluster's too) may not share this process's working directory
+    catalog_dirs = tuple(str(Path(d).resolve()) for d in catalog_dirs)
     # an unknown --catalog or a bad user catalog fails the whole run, before any work
     user_catalogs = [c.to_json() for c in load_catalogs(extra=catalog_dirs)[
         len(load_catalogs()):]]
