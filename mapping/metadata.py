@@ -28,15 +28,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import spacy
 from rapidfuzz import fuzz, process
-from spacy.language import Language
-from spacy.tokens import Doc
 
 from extract.types import Line, Signature
 from normalize.diacritics import is_vietnamese_syllable
 from normalize.fold import fold
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 DATA = Path(__file__).parent / "data" / "metadata"
 HEADER_LINES = 40  # the header of page 1 is read from its first lines
@@ -108,6 +110,8 @@ class _Tokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
+        from spacy.tokens import Doc
+
         words, spaces = [], []
         for match in _TOKEN.finditer(text):
             words.append(match.group())
@@ -115,7 +119,6 @@ class _Tokenizer:
         return Doc(self.vocab, words=words, spaces=spaces)
 
 
-@Language.component("vn_fold_norm")
 def _fold_norm(doc: Doc) -> Doc:
     """NORM = the token without case or marks (``Hạnh`` → ``hanh``), what patterns match."""
     for token in doc:
@@ -126,7 +129,13 @@ def _fold_norm(doc: Doc) -> Doc:
 @cache
 def metadata_pipeline() -> Language:
     """The blank pipeline: our tokenizer, the NORM folding, and the EntityRuler with the
-    patterns shipped in ``mapping/data/metadata/patterns.jsonl``."""
+    patterns shipped in ``mapping/data/metadata/patterns.jsonl``. spaCy is imported here, the
+    first time metadata is read (a second to import: a no-op re-run never pays it)."""
+    import spacy
+    from spacy.language import Language
+
+    if "vn_fold_norm" not in Language.factories:
+        Language.component("vn_fold_norm", func=_fold_norm)
     nlp = spacy.blank("xx")
     nlp.tokenizer = _Tokenizer(nlp.vocab)
     nlp.add_pipe("vn_fold_norm")
@@ -184,6 +193,9 @@ class _Read:
         return self.first(label) is not None
 
 
+MAX_LINE = 2000
+
+
 def _read_lines(lines: list[Line]) -> list[_Read]:
     texts = [_clean(line.text) for line in lines]
     out = []
@@ -194,9 +206,11 @@ def _read_lines(lines: list[Line]) -> list[_Read]:
 
 
 def _clean(text: str) -> str:
-    """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC."""
+    """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC; cut to
+    ``MAX_LINE`` characters (a header line is short: a 5 MB one-line dump is not read whole)."""
+    text = text[:4 * MAX_LINE]
     text = re.sub(r"</?[biu]>|\*\*|__|^#+\s*", "", unicodedata.normalize("NFC", text))
-    return " ".join(text.split())
+    return " ".join(text.split())[:MAX_LINE]
 
 
 # --- the fields --------------------------------------------------------------------------------
