@@ -330,7 +330,8 @@ def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]
     ruling lines: it is read again as one block of rows from its text ink (each row one line,
     specks and grey paper gone) and its numbers read again digits-only
     (``_recheck_numbers``)."""
-    words = as_visual_lines(engine.recognize_page(gray, lang))
+    words = as_visual_lines(_reread_weak_runs(engine, gray, engine.recognize_page(gray, lang),
+                                              lang))
     if _value_rows(words, gray.shape[1]) < MIN_VALUE_ROWS:
         return words
     ink = binarize(gray)
@@ -339,6 +340,62 @@ def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]
     h, w = gray.shape
     return _recheck_numbers(engine, image, text,
                             engine.recognize_regions(image, [(0, 0, w, h)], lang)[0])
+
+
+WEAK_WORD = 0.5  # a word Tesseract read below this, in a line of its layout, is read again
+COLUMN_GAP = 0.04  # share of the page's width: a gap this wide between words parts columns
+REREAD_PAD = 0.5  # share of the run's height added around it when it is read again
+
+
+def _reread_weak_runs(engine: OcrEngine, gray: np.ndarray, words: list[OcrWord],
+                      lang: str) -> list[OcrWord]:
+    """Layout analysis joins the two columns of a letterhead into one line when their lines
+    stand at different heights (``Số: 3588/QĐ-BGDĐT`` half a line above ``Hà Nội, ngày …``),
+    and the higher column comes out as noise (``BẾP AE OI-EĐCH MỘT``) read at low
+    confidence. Each run of such a line between column gaps that holds a weak word
+    (``WEAK_WORD``) is read again from its own box, as a block; the new reading replaces the
+    run where Tesseract is surer of it. Lines read well are left as they are."""
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    runs: list[list[OcrWord]] = []
+    for line in lines.values():
+        line.sort(key=lambda w: w.bbox[0])
+        run = [line[0]]
+        for word in line[1:]:
+            if word.bbox[0] - run[-1].bbox[2] > COLUMN_GAP * gray.shape[1]:
+                runs.append(run)
+                run = []
+            run.append(word)
+        runs.append(run)
+    weak = [run for run in runs if any(w.confidence < WEAK_WORD for w in run)]
+    if not weak:
+        return words
+    h, w = gray.shape
+    rects = []
+    for run in weak:
+        x0, y0 = min(v.bbox[0] for v in run), min(v.bbox[1] for v in run)
+        x1, y1 = max(v.bbox[2] for v in run), max(v.bbox[3] for v in run)
+        pad = REREAD_PAD * (y1 - y0)
+        rects.append((max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(w, int(x1 + pad)),
+                      min(h, int(y1 + pad))))
+    replaced: dict[int, list[OcrWord]] = {}
+    for n, (run, again) in enumerate(zip(weak, engine.recognize_regions(gray, rects, lang),
+                                         strict=True)):
+        if again and _mean_confidence(again) > _mean_confidence(run):
+            # keys of their own: the engine's lines of the page never take these words in
+            replaced[id(run[0])] = [replace(v, line_key=(-1 - n, *v.line_key[1:]))
+                                    for v in again]
+    if not replaced:
+        return words
+    out: list[OcrWord] = []
+    for run in runs:
+        out += replaced.get(id(run[0]), run)
+    return out
+
+
+def _mean_confidence(words: list[OcrWord]) -> float:
+    return sum(w.confidence for w in words) / len(words)
 
 
 def _value_rows(words: list[OcrWord], width: int) -> int:
