@@ -221,7 +221,7 @@ def markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="document metadata against the hand-read truth")
-    parser.add_argument("--ocr", action="store_true", 
+    parser.add_argument("--ocr", action="store_true",
                         help="write the unit tests' page-1 OCR of the real PDFs again")
     args = parser.parse_args(argv)
     if args.ocr:

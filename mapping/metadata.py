@@ -211,7 +211,20 @@ def legible_text(line: Line) -> str:
     confidences = line.word_confidences
     if confidences is None or len(confidences) != len(words):
         return line.text
-    return " ".join(w for w, c in zip(words, confidences, strict=True) if _printed(w, c))
+    kept = []
+    for word, confidence in zip(words, confidences, strict=True):
+        glued = _GLUED_DATE_WORD.match(word)
+        if glued:  # ``ngày⁄{5``: the printed word stays, the handwritten day is judged alone
+            kept.append(glued.group(1))
+            word = glued.group(2)
+        if _printed(word, confidence):
+            kept.append(word)
+    return " ".join(kept)
+
+
+# a date word and what OCR glued to it, which no Vietnamese letter starts (``ngày0B``)
+_GLUED = r"(ngày|tháng|năm)(?=[^\s,.;:a-zàáâãèéêìíòóôõùúýăđĩũơưạ-ỹ])(\S+)"
+_GLUED_DATE_WORD = re.compile(_GLUED + "$", re.I)
 
 
 def _printed(word: str, confidence: float) -> bool:
@@ -232,8 +245,8 @@ def _printed(word: str, confidence: float) -> bool:
 def _clean(text: str) -> str:
     """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC."""
     text = re.sub(r"</?[biu]>|\*\*|__|^#+\s*", "", unicodedata.normalize("NFC", text))
-    # OCR glues what follows to a date word (``ngày0B``, ``thángØŸ``): apart, the words anchor
-    text = re.sub(r"(?i)\b(ngày|tháng|năm)(?=[^\s,.;:\w]|\d)", r"\1 ", text)
+    # OCR glues what follows to a date word (``ngày0B``, ``thángØŸ``): apart, the word anchors
+    text = re.sub(r"\b" + _GLUED, r"\1 \2", text, flags=re.I)
     text = re.sub(r"(?<!\S)[_|]+(?=\w)", "", text)  # a rule's end read before a word: ``_CỘNG``
     return " ".join(text.split())
 
@@ -270,11 +283,11 @@ def read_metadata(lines: list[Line], signatures: Sequence[Signature] = ()) -> Do
         _read_number(read[number_at], meta, quality)
     if date_at is not None:
         _read_date(read[date_at], meta, quality)
-    if number_at is not None and date_at is not None and meta.number.value is not None and \
-            meta.date.value is None and read[number_at].line.word_confidences is not None:
-        # number and date are given together at registration: on a scan whose day was written
-        # in by hand (not legible as print), the number was too, whatever OCR made of it
-        meta.number = _field(None, 0.5, read[number_at])
+    if _written_in(read, number_at, date_at, meta):
+        # empty, and only half sure the page prints none: it holds them in handwriting
+        for name, at in (("number", number_at), ("date", date_at)):
+            at = next(i for i in (at, number_at, date_at) if i is not None)
+            setattr(meta, name, _field(None, 0.5, read[at]))
     top = min(x for x in (number_at, date_at, title_at, len(read)) if x is not None)
     # the issuer's block ends above the title, or on the number's line (OCR joins them)
     _read_issuer(read[:top + (top in (number_at, date_at))], meta, quality)
@@ -284,6 +297,25 @@ def read_metadata(lines: list[Line], signatures: Sequence[Signature] = ()) -> Do
     _read_signatures(signatures, meta)
     _read_signer(lines, meta, quality)
     return meta
+
+
+def _written_in(read: list[_Read], number_at: int | None, date_at: int | None,
+                meta: DocumentMetadata) -> bool:
+    """On a scan, whether the number and date were written in at registration, by hand,
+    into the blanks the typed document leaves (``Số:    /BC-UBND``, ``ngày    tháng``): the
+    number stands apart from its code (``Số: 22 /BC-UBND``) or was not legible as print, or
+    the day was not. Both are given in the one act, so one written in means both were, and
+    neither is print, whatever OCR made of the handwriting."""
+    lines = [read[at] for at in (number_at, date_at) if at is not None]
+    if not lines or all(r.line.word_confidences is None for r in lines):
+        return False  # a text layer or a dump says what its text says
+    if date_at is not None and meta.date.value is None:
+        return True
+    if number_at is None:
+        return False
+    r = read[number_at]
+    anchor = _number_anchor(r)
+    return anchor is not None and bool(re.match(r"\s*(?:\S+\s+)?/", r.text[anchor.end:]))
 
 
 def _read_signatures(signatures: Sequence[Signature], meta: DocumentMetadata) -> None:
