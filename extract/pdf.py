@@ -368,30 +368,36 @@ def _reread_weak_runs(engine: OcrEngine, gray: np.ndarray, words: list[OcrWord],
                 run = []
             run.append(word)
         runs.append(run)
-    weak = [run for run in runs if any(w.confidence < WEAK_WORD for w in run)]
+    weak = [n for n, run in enumerate(runs) if any(w.confidence < WEAK_WORD for w in run)]
     if not weak:
         return words
+    boxes = [(min(v.bbox[0] for v in run), min(v.bbox[1] for v in run),
+              max(v.bbox[2] for v in run), max(v.bbox[3] for v in run)) for run in runs]
     h, w = gray.shape
     rects = []
-    for run in weak:
-        x0, y0 = min(v.bbox[0] for v in run), min(v.bbox[1] for v in run)
-        x1, y1 = max(v.bbox[2] for v in run), max(v.bbox[3] for v in run)
+    for x0, y0, x1, y1 in (boxes[n] for n in weak):
         pad = REREAD_PAD * (y1 - y0)
         rects.append((max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(w, int(x1 + pad)),
                       min(h, int(y1 + pad))))
+
+    def owner(word: OcrWord) -> int | None:
+        """The run whose box holds the word's centre (the first, where boxes overlap)."""
+        cx, cy = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+        return next((k for k, b in enumerate(boxes) if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]),
+                    None)
+
     replaced: dict[int, list[OcrWord]] = {}
-    for n, (run, again) in enumerate(zip(weak, engine.recognize_regions(gray, rects, lang),
-                                         strict=True)):
+    for n, read in zip(weak, engine.recognize_regions(gray, rects, lang), strict=True):
+        # the margin takes in the edges of the lines around: only the words that fall in the
+        # run's own box (and in no run before it) are its new reading, so none is read twice
+        again = [v for v in read if owner(v) == n]
+        run = runs[n]
         if again and _mean_confidence(again) > _mean_confidence(run):
             # keys of their own: the engine's lines of the page never take these words in
-            replaced[id(run[0])] = [replace(v, line_key=(-1 - n, *v.line_key[1:]))
-                                    for v in again]
+            replaced[n] = [replace(v, line_key=(-1 - n, *v.line_key[1:])) for v in again]
     if not replaced:
         return words
-    out: list[OcrWord] = []
-    for run in runs:
-        out += replaced.get(id(run[0]), run)
-    return out
+    return [v for n, run in enumerate(runs) for v in replaced.get(n, run)]
 
 
 def _mean_confidence(words: list[OcrWord]) -> float:
