@@ -17,7 +17,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract.pdf import DEFAULT_DPI, MIN_TEXT_CHARS, PageJob, PageResult
+from extract.evidence import MIN_TEXT_CHARS
+from extract.pdf import DEFAULT_DPI, PageJob, PageResult
 from extract.types import Document
 
 # Pillow's own guard against decompression bombs (89.5 megapixels): an A4 page at 600 dpi is

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from extract.types import Line
 from normalize.repair import RepairResult, repair_text
-from pipelines.ingest import IMAGE_MAGIC, InputError, read_document
+from pipelines.ingest import read_document
 from pipelines.outputs import write_text
+from pipelines.paged import IMAGE_MAGIC, InputError
 from pipelines.textmap import RepairedDocument, repair_document
 
 
