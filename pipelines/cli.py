@@ -13,6 +13,7 @@ from pipelines.batch import DEFAULT_MEMORY_MB, DEFAULT_PAGE_TIMEOUT, DEFAULT_TIM
 from pipelines.ingest import ingest
 from pipelines.progress import BatchBar, summary_table
 from pipelines.repair import RepairError, repair_file
+from pipelines.review import ReviewError, apply_workbook, export_workbook
 from pipelines.store import STORE_NAME
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -103,6 +104,61 @@ def catalogs_command() -> None:
     """List the indicator catalogs shipped with vnextract."""
     for catalog in load_catalogs():
         typer.echo(f"{catalog.id}\t{len(catalog.entries)} entries\t{catalog.title[:70]}")
+
+
+review_app = typer.Typer(no_args_is_help=True, help="The review workbook: export records to "
+                         "Excel, apply the corrections reviewers wrote in it.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export_command(
+    out: Annotated[Path, typer.Argument(help="output folder of `vnextract ingest`")],
+    workbook: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="the workbook to write (default: OUT/review.xlsx)")] = None,
+) -> None:
+    """Write the review workbook: a sheet per catalog (and no-catalog), records to review
+    highlighted with their reasons as comments, empty columns for the corrections."""
+    workbook = workbook or out / "review.xlsx"
+    try:
+        counts = export_workbook(out, workbook)
+    except ReviewError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from None
+    sheets = ", ".join(f"{name} ({n})" for name, n in counts.items())
+    console.print(f"[green]ok[/] {workbook}: {sum(counts.values())} records; {sheets}")
+
+
+@review_app.command("apply")
+def review_apply_command(
+    out: Annotated[Path, typer.Argument(help="output folder of `vnextract ingest`")],
+    workbook: Annotated[Path, typer.Argument(help="a workbook of `vnextract review export`, "
+                                                  "with corrections")],
+    by: Annotated[str | None, typer.Option(
+        "--by", help="who corrected, for rows whose 'corrected by' is empty")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="check the corrections, store nothing")] = False,
+) -> None:
+    """Check the corrections of a review workbook and store the valid ones, with who, when and
+    where they were written, in OUT/vnextract.duckdb; write the outputs again. Exit 1 when a
+    row is rejected (the valid ones are applied: mend the rest and apply again)."""
+    try:
+        result = apply_workbook(out, workbook, by, dry_run)
+    except ReviewError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from None
+    for message in result.rejected:
+        console.print(f"[red]rejected[/] {message}")
+    for name in result.skipped_sheets:
+        console.print(f"[yellow]skipped[/] sheet {name!r}: no record_id and corrected value "
+                      f"columns")
+    records = len({r["record_id"] for r in result.applied})
+    verb = "would apply" if dry_run else "applied"
+    console.print(f"[green]{verb}[/] {len(result.applied)} corrections to {records} records"
+                  f"{f' (run {result.run})' if result.run else ''}; {result.unchanged} "
+                  f"unchanged; {len(result.rejected)} rejected")
+    if result.rejected:
+        raise typer.Exit(1)
 
 
 def main() -> None:
