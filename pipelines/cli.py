@@ -121,12 +121,16 @@ def review_export_command(
     highlighted with their reasons as comments, empty columns for the corrections."""
     workbook = workbook or out / "review.xlsx"
     try:
-        counts = export_workbook(out, workbook)
+        exported = export_workbook(out, workbook)
     except ReviewError as exc:
         console.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from None
-    sheets = ", ".join(f"{name} ({n})" for name, n in counts.items())
-    console.print(f"[green]ok[/] {workbook}: {sum(counts.values())} records; {sheets}")
+    sheets = ", ".join(f"{name} ({n})" for name, n in exported.sheets.items())
+    console.print(f"[green]ok[/] {workbook}: {sum(exported.sheets.values())} records; {sheets}")
+    if exported.orphaned:
+        console.print(f"[yellow]note[/] {exported.orphaned} corrected records are no longer in "
+                      f"the store (their inputs' content changed): their corrections are kept "
+                      f"in the history, not applied")
 
 
 @review_app.command("apply")
@@ -154,7 +158,9 @@ def review_apply_command(
                       f"columns")
     records = len({r["record_id"] for r in result.applied})
     verb = "would apply" if dry_run else "applied"
-    console.print(f"[green]{verb}[/] {len(result.applied)} corrections to {records} records"
+    applied = len(result.applied)
+    console.print(f"[green]{verb}[/] {applied} correction{'s' * (applied != 1)} to {records} "
+                  f"record{'s' * (records != 1)}"
                   f"{f' (run {result.run})' if result.run else ''}; {result.unchanged} "
                   f"unchanged; {len(result.rejected)} rejected")
     if result.rejected:

@@ -39,16 +39,14 @@ from pipelines.outputs import _atomic, export
 from pipelines.store import STORE_NAME, Store
 
 NO_CATALOG = "no-catalog"  # the sheet of records no catalog matched
-# the record's columns: (header, the record's field, width)
+# the record's columns: (the record's field, which is the header, width)
 RECORD_COLUMNS = (
-    ("record_id", "record_id", 14), ("source", "source", 24), ("page", "page", 6),
-    ("line", "line", 6), ("period", "period", 10), ("indicator_id", "indicator_id", 18),
-    ("row_label_raw", "row_label_raw", 9), ("description", "description", 50),
-    ("description_raw", "description_raw", 40), ("unit", "unit", 12), ("value", "value", 12),
-    ("value_raw", "value_raw", 12), ("note", "note", 30), ("confidence", "confidence", 10),
-    ("needs_review", "needs_review", 8), ("reasons", "reasons", 30),
+    ("record_id", 14), ("source", 24), ("page", 6), ("line", 6), ("period", 10),
+    ("indicator_id", 18), ("row_label_raw", 9), ("description", 50), ("description_raw", 40),
+    ("unit", 12), ("value", 12), ("value_raw", 12), ("note", 30), ("confidence", 10),
+    ("needs_review", 8), ("reasons", 30),
 )
-CELLS_COLUMN = ("cells", "cells", 40)  # no-catalog sheet: the printed cells with their headers
+CELLS_COLUMN = ("cells", 40)  # no-catalog sheet: the printed cells with their headers
 # the reviewer's columns, with what the header's comment tells them
 VALUE, INDICATOR, BY, AT, NOTE = ("corrected value", "corrected indicator_id", "corrected by",
                                   "corrected at", "reviewer note")
@@ -109,17 +107,29 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
-def export_workbook(out_dir: Path, path: Path) -> dict[str, int]:
-    """Write the review workbook of the store in ``out_dir`` to ``path`` (atomically).
-    Returns sheet → number of records."""
+@dataclass
+class Exported:
+    sheets: dict[str, int]  # sheet → records
+    orphaned: int  # corrected records no longer in the store: their inputs' content changed
+
+
+def export_workbook(out_dir: Path, path: Path) -> Exported:
+    """Write the review workbook of the store in ``out_dir`` to ``path`` (atomically)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    def fill(color: str) -> PatternFill:
-        return PatternFill("solid", fgColor=color)
+    fills = {color: PatternFill("solid", fgColor=color)
+             for color in (FLAGGED_FILL, VALUE_FILL, CORRECTED_FILL, INPUT_FILL)}
+    bold, grey = Font(bold=True), Font(color="808080")
+
+    def cell(sheet: Any, value: Any) -> WriteOnlyCell:
+        out = WriteOnlyCell(sheet, _cell_text(value))
+        if out.data_type == "f":  # text from a document is never a formula
+            out.data_type = "s"
+        return out
 
     with _open(out_dir) as store:
         sheets = sorted({sheet_name(json.loads(line)["catalog"])
@@ -129,51 +139,50 @@ def export_workbook(out_dir: Path, path: Path) -> dict[str, int]:
         counts = dict.fromkeys(sheets, 0)
         for name in sheets:
             sheet = workbook.create_sheet(name)
-            cols = RECORD_COLUMNS + ((CELLS_COLUMN,) if name == NO_CATALOG else ())
-            columns[name] = cols
-            widths = [w for *_, w in cols] + [w for _, w, _ in INPUT_COLUMNS]
+            columns[name] = RECORD_COLUMNS + ((CELLS_COLUMN,) if name == NO_CATALOG else ())
+            widths = [w for _, w in columns[name]] + [w for _, w, _ in INPUT_COLUMNS]
             for i, width in enumerate(widths, 1):
                 sheet.column_dimensions[get_column_letter(i)].width = width
             sheet.freeze_panes = "C2"
-            header = [WriteOnlyCell(sheet, h) for h, *_ in cols]
-            for cell in header:
-                cell.font = Font(bold=True)
+            header = [cell(sheet, key) for key, _ in columns[name]]
             for title, _, help_text in INPUT_COLUMNS:
-                cell = WriteOnlyCell(sheet, title)
-                cell.font, cell.fill = Font(bold=True), fill(INPUT_FILL)
-                cell.comment = Comment(help_text, "vnextract", width=320, height=90)
-                header.append(cell)
+                header.append(cell(sheet, title))
+                header[-1].fill = fills[INPUT_FILL]
+                header[-1].comment = Comment(help_text, "vnextract", width=320, height=90)
+            for head in header:
+                head.font = bold
             sheet.append(header)
         for line in store.reviewed_lines():
             record = json.loads(line)
             name = sheet_name(record["catalog"])
             sheet = workbook[name]
             row = []
-            for header, key, _ in columns[name]:
-                cell = WriteOnlyCell(sheet, _cell_text(record.get(key)))
-                if header == "record_id":
-                    cell.font = Font(color="808080")
+            for key, _ in columns[name]:
+                row.append(cell(sheet, record.get(key)))
+                if key == "record_id":
+                    row[-1].font = grey
                 if record["needs_review"]:
-                    cell.fill = fill(VALUE_FILL if key in ("value", "value_raw")
-                                     else FLAGGED_FILL)
+                    row[-1].fill = fills[VALUE_FILL if key in ("value", "value_raw")
+                                         else FLAGGED_FILL]
                 if key == "value":
                     if record["corrected"]:
-                        cell.fill = fill(CORRECTED_FILL)
+                        row[-1].fill = fills[CORRECTED_FILL]
                     if text := _comment(record):
-                        cell.comment = Comment(text, "vnextract", width=360, height=120)
-                row.append(cell)
+                        row[-1].comment = Comment(text, "vnextract", width=360, height=120)
             for title, *_ in INPUT_COLUMNS:
-                cell = WriteOnlyCell(sheet, None)
+                row.append(cell(sheet, None))
                 if title == VALUE:
-                    cell.number_format = "@"  # text: typed as the reviewer typed it
-                row.append(cell)
+                    row[-1].number_format = "@"  # text: typed as the reviewer typed it
             sheet.append(row)
             counts[name] += 1
         for name in sheets:
             width = len(columns[name]) + len(INPUT_COLUMNS)
             workbook[name].auto_filter.ref = f"A1:{get_column_letter(width)}{counts[name] + 1}"
+        orphaned = store.con.execute(
+            "SELECT count(DISTINCT record_id) FROM corrections WHERE record_id NOT IN "
+            "(SELECT record_id FROM records)").fetchone()[0]
     _atomic(path, lambda tmp: workbook.save(tmp))
-    return counts
+    return Exported(counts, orphaned)
 
 
 # -- apply -----------------------------------------------------------------------------------
@@ -370,6 +379,31 @@ def check_edit(edit: Edit, record: dict, by: str | None, now: str) -> list[tuple
     return changes
 
 
+def held_twice(moved: dict[str, str], records: dict[str, tuple[str, dict]]) -> dict[str, dict]:
+    """The records ``moved`` to another catalog row (record_id → indicator_id) whose new row is
+    also another record's, of the same document and period, once every move is made: record_id
+    → that other record. A document holds each catalog row once.
+
+    >>> doc = {"a": ("f", {"indicator_id": "c/1"}), "b": ("f", {"indicator_id": "c/2"})}
+    >>> list(held_twice({"a": "c/2"}, doc)), held_twice({"a": "c/2", "b": "c/1"}, doc)
+    (['a'], {})
+    """
+    def row(rid: str) -> tuple:
+        key, record = records[rid]
+        return key, record.get("period"), moved.get(rid, record.get("indicator_id"))
+
+    holders: dict[tuple, list[str]] = {}
+    for rid in records:
+        holders.setdefault(row(rid), []).append(rid)
+    return {rid: records[other][1] for rid in moved
+            for other in holders[row(rid)][:2] if other != rid}
+
+
+def _rejection(path: Path, edit: Edit, record: dict, exc: Rejected) -> str:
+    what = record.get("indicator_id") or record.get("row_label_raw") or ""
+    return f"{path.name}, {edit.where()} {what}".rstrip() + f": {exc}"
+
+
 def apply_workbook(out_dir: Path, path: Path, by: str | None = None,
                    dry_run: bool = False) -> ApplyResult:
     """Check the reviewer's rows of ``path`` and store the valid ones as corrections (see the
@@ -379,7 +413,7 @@ def apply_workbook(out_dir: Path, path: Path, by: str | None = None,
     with _open(out_dir) as store:
         records = store.reviewed_records([e.record_id for e in edits if e.record_id])
         current = store.current_corrections()
-        rows, rejected, unchanged = [], [], 0
+        checked, rejected = [], []
         for edit in edits:
             key, record = records.get(edit.record_id or "", (None, {}))
             try:
@@ -387,10 +421,21 @@ def apply_workbook(out_dir: Path, path: Path, by: str | None = None,
                     raise Rejected(f"record_id {edit.record_id!r} is not a record of "
                                    f"{out_dir / STORE_NAME} (a workbook of another output "
                                    f"folder, or an input changed since it was exported)")
-                changes = check_edit(edit, record, by, now)
+                checked.append((edit, key, record, check_edit(edit, record, by, now)))
             except Rejected as exc:
-                what = record.get("indicator_id") or record.get("row_label_raw") or ""
-                rejected.append(f"{path.name}, {edit.where()} {what}".rstrip() + f": {exc}")
+                rejected.append(_rejection(path, edit, record, exc))
+        moved = {edit.record_id: value for edit, _, _, changes in checked
+                 for name, value, _ in changes if name == "indicator_id"}
+        clashes = held_twice(moved, store.reviewed_records(
+            [], sorted({key for edit, key, _, _ in checked if edit.record_id in moved})))
+        current = store.current_corrections()
+        rows, unchanged = [], 0
+        for edit, key, record, changes in checked:
+            if edit.record_id in clashes:
+                line = clashes[edit.record_id].get("line")
+                rejected.append(_rejection(path, edit, record, Rejected(
+                    f"{moved[edit.record_id]} is already the row of the record of line {line} "
+                    f"of this document: correct that one too")))
                 continue
             who = edit.by or by
             fixed = current.get(edit.record_id, {})

@@ -281,11 +281,14 @@ class Store:
             out.setdefault(rid, {})[name] = (json.loads(value), by, at)
         return out
 
-    def reviewed_records(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
-        """record_id → (input, the record as exported: corrections applied) for ``ids``."""
+    def reviewed_records(self, ids: list[str], inputs: list[str] | None = None
+                         ) -> dict[str, tuple[str, dict]]:
+        """record_id → (input, the record as exported: corrections applied) for the records
+        ``ids``, and every record of ``inputs``."""
         current = self.current_corrections()
         rows = self.con.execute("SELECT record_id, input, data FROM records WHERE record_id IN "
-                                "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()
+                                "(SELECT unnest(?::VARCHAR[])) OR input IN "
+                                "(SELECT unnest(?::VARCHAR[]))", [ids, inputs or []]).fetchall()
         return {rid: (key, with_corrections(json.loads(data), rid, current.get(rid)))
                 for rid, key, data in rows}
 

@@ -23,6 +23,7 @@ from pipelines.review import (
     check_edit,
     check_indicator,
     check_value,
+    held_twice,
     parse_corrected_value,
 )
 from tests.conftest import SAMPLES
@@ -126,6 +127,9 @@ def test_round_trip(batch, tmp_path):
         ("tn2025.pl1", "tn2025.pl1/1.1", {"corrected value": "120"}),  # a rate over 100
         ("tn2025.pl2", "tn2025.pl2/1.5", {"corrected value": 2}),  # Không = 0, Có = 1
     ])
+    result = run_cli("review", "apply", str(out), str(edited), "--by", "Lê Chi", "--dry-run")
+    assert "would apply 3 corrections to 3 records; 0 unchanged; 2 rejected" in result.stderr
+    assert corrections(out) == [] and records(out) == before
     result = run_cli("review", "apply", str(out), str(edited), "--by", "Lê Chi")
     assert result.returncode == 1  # rows were rejected
     rows = sheet_rows(workbook, "tn2025.pl1")
@@ -206,6 +210,8 @@ def test_round_trip(batch, tmp_path):
     assert after["tn2025.pl1/1.3.3"]["corrected"] is False
     assert after["tn2025.pl2/3.4.2.a"]["value"] == 16870  # the unchanged input's still do
     assert len(records(out)) == len(before)
+    result = run_cli("review", "export", str(out), "-o", str(again))
+    assert "2 corrected records are no longer in the store" in result.stderr
 
 
 def test_review_needs_a_store(tmp_path):
@@ -272,3 +278,14 @@ def test_a_row_sets_the_fields_it_names():
     late = Edit("no-catalog", 7, "ab", "3", False, None, "An", "tomorrow", None)
     with pytest.raises(Rejected, match="'corrected at' 'tomorrow' is not a time"):
         check_edit(late, generic, None, "now")
+
+
+def test_a_catalog_row_is_held_once_per_document_and_period():
+    records = {"a": ("f", {"indicator_id": "c/1", "period": "2025", "line": 4}),
+               "b": ("f", {"indicator_id": "c/2", "period": "2025", "line": 9}),
+               "c": ("f", {"indicator_id": "c/3", "period": "2024", "line": 12}),
+               "d": ("g", {"indicator_id": "c/3", "period": "2025", "line": 3})}
+    assert held_twice({"a": "c/2"}, records) == {"a": records["b"][1]}
+    assert held_twice({"a": "c/2", "b": "c/1"}, records) == {}  # a swap
+    assert held_twice({"a": "c/3"}, records) == {}  # another period, another document
+    assert held_twice({"a": "c/1"}, records) == {}  # its own row
