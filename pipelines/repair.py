@@ -16,11 +16,12 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from extract.office import OfficeError, sniff_office
 from extract.types import Line
 from normalize.repair import RepairResult, repair_text
-from pipelines.ingest import read_document
+from pipelines.ingest import InputError, read_document
 from pipelines.outputs import write_text
-from pipelines.paged import IMAGE_MAGIC, InputError
+from pipelines.paged import sniff
 from pipelines.textmap import RepairedDocument, repair_document
 
 
@@ -63,13 +64,15 @@ def repair_file(path: Path, out: Path | None = None, explain_to: Path | None = N
     """Repair the file at ``path``; write the text to ``out`` (stdout when None) and, with
     ``explain_to``, the list of changes as JSON. Raises :class:`RepairError`."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
+        paged = sniff(path) is not None or sniff_office(path) is not None
     except OSError as exc:
         raise RepairError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head.startswith(b"%PDF") or head.startswith(IMAGE_MAGIC):
+    except OfficeError:
+        paged = True  # an Office file that will not open: read_document says why
+    if paged:
         if encoding is not None:
-            raise RepairError(f"{path}: --encoding applies to text files, not to PDFs or images")
+            raise RepairError(f"{path}: --encoding applies to text files, not to PDFs, images "
+                              "or Office files")
         repaired = _repair_paged(path, tone_style)
     else:
         repaired = _repair_bytes(path, encoding, tone_style)
