@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,8 +223,8 @@ def _text(value: Any) -> str | None:
 
 
 def read_edits(path: Path) -> tuple[list[Edit], list[str]]:
-    """The rows of the workbook where a reviewer's column is filled; and the sheets that have
-    no ``record_id`` column (not a review sheet)."""
+    """The rows of the workbook with a corrected value or indicator; and the sheets that have
+    no ``record_id`` or ``corrected value`` column (not review sheets)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -250,8 +251,8 @@ def read_edits(path: Path) -> tuple[list[Edit], list[str]]:
                 value = value_cell.value if value_cell is not None else None
                 inputs = [value, *(getattr(cell(cells, t), "value", None)
                                    for t in (INDICATOR, BY, AT, NOTE))]
-                if all(_text(v) is None for v in inputs):
-                    continue
+                if _text(inputs[0]) is None and _text(inputs[1]) is None:
+                    continue  # no correction (a reviewer's name or note alone sets nothing)
                 _, indicator, by, at, note = inputs
                 edits.append(Edit(
                     sheet.title, number, _text(getattr(cell(cells, "record_id"), "value", None)),
@@ -279,7 +280,7 @@ def parse_corrected_value(cell: Any, is_percent: bool = False) -> tuple[float | 
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return (round(value, 10) if isinstance(value, float) else value), is_percent
-    text = str(cell).strip()
+    text = unicodedata.normalize("NFC", str(cell)).strip()
     if text.lower() in EMPTY_WORDS:
         return None, False
     parsed = parse_vn_number(text)
@@ -371,7 +372,7 @@ def check_edit(edit: Edit, record: dict, by: str | None, now: str) -> list[tuple
                     ("catalog", entry.id.split("/", 1)[0], edit.indicator_id),
                     ("description", entry.description, edit.indicator_id),
                     ("unit", unit, edit.indicator_id)]
-    if edit.value is not None and _text(edit.value) is not None:
+    if _text(edit.value) is not None:
         value, percent = parse_corrected_value(edit.value, edit.value_is_percent)
         check_value(value, percent, unit, entry)
         changes.append(("value", value, str(edit.value)))
@@ -381,27 +382,35 @@ def check_edit(edit: Edit, record: dict, by: str | None, now: str) -> list[tuple
 
 def held_twice(moved: dict[str, str], records: dict[str, tuple[str, dict]]) -> dict[str, dict]:
     """The records ``moved`` to another catalog row (record_id → indicator_id) whose new row is
-    also another record's, of the same document and period, once every move is made: record_id
-    → that other record. A document holds each catalog row once.
+    also another record's, of the same document and period (a record of no period, as a table
+    no catalog matched gives, shares every period), once every move is made: record_id → that
+    other record. A document holds each catalog row once a period.
 
     >>> doc = {"a": ("f", {"indicator_id": "c/1"}), "b": ("f", {"indicator_id": "c/2"})}
     >>> list(held_twice({"a": "c/2"}, doc)), held_twice({"a": "c/2", "b": "c/1"}, doc)
     (['a'], {})
     """
-    def row(rid: str) -> tuple:
+    def row(rid: str) -> tuple[str, str | None]:
         key, record = records[rid]
-        return key, record.get("period"), moved.get(rid, record.get("indicator_id"))
+        return key, moved.get(rid, record.get("indicator_id"))
 
     holders: dict[tuple, list[str]] = {}
     for rid in records:
         holders.setdefault(row(rid), []).append(rid)
-    return {rid: records[other][1] for rid in moved
-            for other in holders[row(rid)][:2] if other != rid}
+    clashes = {}
+    for rid in moved:
+        period = records[rid][1].get("period")
+        for other in holders[row(rid)]:
+            theirs = records[other][1].get("period")
+            if other != rid and (period is None or theirs is None or period == theirs):
+                clashes[rid] = records[other][1]
+    return clashes
 
 
 def _rejection(path: Path, edit: Edit, record: dict, exc: Rejected) -> str:
-    what = record.get("indicator_id") or record.get("row_label_raw") or ""
-    return f"{path.name}, {edit.where()} {what}".rstrip() + f": {exc}"
+    what = record.get("indicator_id") or (
+        f"row {record['row_label_raw']}" if record.get("row_label_raw") else None)
+    return f"{path.name}, {edit.where()}" + (f" ({what})" if what else "") + f": {exc}"
 
 
 def apply_workbook(out_dir: Path, path: Path, by: str | None = None,

@@ -54,13 +54,14 @@ def sheet_rows(path: Path, sheet: str) -> dict[str, int]:
     return {row[col]: n for n, row in enumerate(ws.iter_rows(min_row=2, values_only=True), 2)}
 
 
-def write(path: Path, out: Path, edits: list[tuple[str, str, dict]]) -> None:
-    """Fill the reviewer's columns of the rows named by (sheet, indicator_id)."""
+def write(path: Path, out: Path, edits: list[tuple[str, str | int, dict]]) -> None:
+    """Fill the reviewer's columns of the rows named by (sheet, indicator_id or row)."""
     workbook = load_workbook(path)
-    for sheet, indicator_id, cells in edits:
-        row = sheet_rows(path, sheet)[indicator_id]
+    for sheet, where, cells in edits:
+        row = where if isinstance(where, int) else sheet_rows(path, sheet)[where]
+        headers = [c.value for c in workbook[sheet][1]]
         for title, value in cells.items():
-            workbook[sheet].cell(row, HEADERS.index(title) + 1, value)
+            workbook[sheet].cell(row, headers.index(title) + 1, value)
     workbook.save(out)
 
 
@@ -126,18 +127,24 @@ def test_round_trip(batch, tmp_path):
         ("tn2025.pl2", "tn2025.pl2/3.4.2.a", {"corrected value": "16.870"}),
         ("tn2025.pl1", "tn2025.pl1/1.1", {"corrected value": "120"}),  # a rate over 100
         ("tn2025.pl2", "tn2025.pl2/1.5", {"corrected value": 2}),  # Không = 0, Có = 1
+        ("tn2025.pl2", "tn2025.pl2/6.1", {"reviewer note": "đã xem"}),  # no correction
+        # a row of the list of tasks named as a catalog row the document's appendix holds
+        ("no-catalog", 2, {"corrected indicator_id": "tn2025.pl2/1.2"}),
     ])
     result = run_cli("review", "apply", str(out), str(edited), "--by", "Lê Chi", "--dry-run")
-    assert "would apply 3 corrections to 3 records; 0 unchanged; 2 rejected" in result.stderr
+    assert "would apply 3 corrections to 3 records; 0 unchanged; 3 rejected" in result.stderr
     assert corrections(out) == [] and records(out) == before
     result = run_cli("review", "apply", str(out), str(edited), "--by", "Lê Chi")
     assert result.returncode == 1  # rows were rejected
     rows = sheet_rows(workbook, "tn2025.pl1")
     assert (f"rejected review-edited.xlsx, sheet 'tn2025.pl1' row {rows['tn2025.pl1/1.1']} "
-            "tn2025.pl1/1.1: 120 is not a rate: a value in % is within 0–100") in result.stderr
-    assert ("tn2025.pl2/1.5: 2 is not in the code book of tn2025.pl2/1.5: 0 (Không), 1 (Có)"
+            "(tn2025.pl1/1.1): 120 is not a rate: a value in % is within 0–100") in result.stderr
+    assert ("(tn2025.pl2/1.5): 2 is not in the code book of tn2025.pl2/1.5: 0 (Không), 1 (Có)"
             in result.stderr)
-    assert "applied 3 corrections to 3 records (run 2); 0 unchanged; 2 rejected" \
+    line = by_indicator(out)["tn2025.pl2/1.2"]["line"]
+    assert (f"sheet 'no-catalog' row 2 (row 1): tn2025.pl2/1.2 is already the row of the record of "
+            f"line {line} of this document: correct that one too") in result.stderr
+    assert "applied 3 corrections to 3 records (run 2); 0 unchanged; 3 rejected" \
         in result.stderr
 
     def check(out: Path) -> None:
@@ -169,7 +176,7 @@ def test_round_trip(batch, tmp_path):
 
     # -- applying the same workbook again stores nothing new --
     result = run_cli("review", "apply", str(out), str(edited), "--by", "Lê Chi")
-    assert "applied 0 corrections to 0 records; 3 unchanged; 2 rejected" in result.stderr
+    assert "applied 0 corrections to 0 records; 3 unchanged; 3 rejected" in result.stderr
     assert len(corrections(out)) == 3
 
     # -- re-runs of the batch keep them: an input touched, an input read again (new settings)
@@ -227,6 +234,7 @@ def test_values_are_read_the_vietnamese_way():
     assert parse_corrected_value(0.293, is_percent=True) == (29.3, True)  # an Excel percentage
     assert parse_corrected_value(12.0) == (12, False)
     assert parse_corrected_value("Trống") == (None, False)
+    assert parse_corrected_value("tro\u0302\u0301ng") == (None, False)  # typed decomposed
     for bad in ("abc", "12/41", "1,2,3.4.5", True):
         with pytest.raises(Rejected, match="not a number"):
             parse_corrected_value(bad)
@@ -289,3 +297,5 @@ def test_a_catalog_row_is_held_once_per_document_and_period():
     assert held_twice({"a": "c/2", "b": "c/1"}, records) == {}  # a swap
     assert held_twice({"a": "c/3"}, records) == {}  # another period, another document
     assert held_twice({"a": "c/1"}, records) == {}  # its own row
+    records["e"] = ("f", {"indicator_id": None, "period": None, "line": 40})  # a printed row
+    assert held_twice({"e": "c/3"}, records) == {"e": records["c"][1]}
