@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from mapping.catalog import CatalogEntry, get_catalog, load_catalogs
 from normalize.numbers import parse_vn_number
 from pipelines.batch import open_store
@@ -82,7 +84,10 @@ def _open(out_dir: Path) -> Store:
     if not (out_dir / STORE_NAME).is_file():
         raise ReviewError(f"{out_dir}: no {STORE_NAME} here; run `vnextract ingest ... --out "
                           f"{out_dir}` first")
-    return open_store(out_dir)
+    try:
+        return open_store(out_dir)
+    except duckdb.IOException as exc:  # another process holds it (an ingest under way)
+        raise ReviewError(f"{out_dir / STORE_NAME} cannot be opened: {exc}") from exc
 
 
 # -- export ----------------------------------------------------------------------------------
