@@ -53,9 +53,9 @@ model: ## rebuild the language model and syllable inventory from ../shared/corpu
 	$(BIN)/python scripts/build_syllables.py --corpus $(SHARED)/corpus --out normalize/data
 	$(BIN)/python scripts/build_model.py --corpus $(SHARED)/corpus --out normalize/data
 
-bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md (ONLY=a,b: those sections, printed)
+bench: ## measure speed and accuracy; writes docs/BENCHMARKS.md (ONLY=a,b: those, printed; UPDATE=1: and replaced in it)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
-	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY)) $(if $(UPDATE),--update)
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache bench/out out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -158,27 +159,53 @@ SECTIONS = (
 )
 
 
+MARKER = "<!-- bench section: {} -->"
+
+
+def _blocks(text: str) -> tuple[str, dict[str, str]]:
+    """docs/BENCHMARKS.md → (its head, {section name: its block}) by the section markers."""
+    parts = re.split(r"^<!-- bench section: ([\w-]+) -->\n", text, flags=re.M)
+    return parts[0], dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
 def main() -> None:
     quick = "--quick" in sys.argv  # skip the slow OCR benchmarks
+    update = "--update" in sys.argv  # --only NAMES: measure those, replace them in the file
     only = next((a.split("=", 1)[1] if "=" in a else sys.argv[i + 2]
                  for i, a in enumerate(sys.argv[1:]) if a.startswith("--only")), None)
     names = set(only.split(",")) if only else None
     if names is not None and names - {name for name, _, _ in SECTIONS}:
         raise SystemExit(f"unknown sections {sorted(names)}; known: "
                          f"{', '.join(name for name, _, _ in SECTIONS)}")
-    out = [
-        "# Benchmarks", "",
-        f"Command: `make bench` · date: {datetime.date.today()} · machine: {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()} (a noisy shared machine: "
-        "compare ratios measured in one run).", "",
-    ]
+    machine = (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+               f"{platform.python_version()} (a noisy shared machine: compare ratios measured "
+               "in one run)")
+    head = ["# Benchmarks", "",
+            f"Command: `make bench` · date: {datetime.date.today()} · {machine}.", "",
+            "A section measured again on its own (`make bench ONLY=name UPDATE=1`) says so, "
+            "with its date, under its title.", ""]
+    blocks: dict[str, str] = {}
     for name, sections, slow in SECTIONS:
         if (names is None and not (quick and slow)) or (names is not None and name in names):
-            out += sections()
-    text = "\n".join(out)
-    if names is None:
-        (ROOT / "docs").mkdir(exist_ok=True)
-        (ROOT / "docs" / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+            body = sections()
+            if update:
+                title, rest = body[0], body[1:]
+                body = [title, "", f"_Measured on its own: `make bench ONLY={name} UPDATE=1` · "
+                        f"date: {datetime.date.today()} · {machine}._", *rest]
+            blocks[name] = "\n".join(body).rstrip("\n") + "\n\n"
+    path = ROOT / "docs" / "BENCHMARKS.md"
+    if update and path.exists():
+        old_head, old = _blocks(path.read_text(encoding="utf-8"))
+        head_text = old_head
+        blocks = {name: blocks.get(name) or old.get(name) for name, _, _ in SECTIONS
+                  if blocks.get(name) or old.get(name)}
+    else:
+        head_text = "\n".join(head) + "\n"
+    text = head_text + "".join(MARKER.format(name) + "\n" + block
+                               for name, block in blocks.items())
+    if names is None or update:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     print(text)
 
 

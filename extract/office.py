@@ -180,7 +180,7 @@ def _read_ooxml(path: Path, fmt: str, source: str, info: OfficeInfo) -> Document
             pages = _xlsx_pages(path, info)
         else:
             pages = _pptx_pages(pptx.Presentation(str(path)))
-    except (ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError,
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError,
             InvalidFileException, DocxPackageNotFound, PptxPackageNotFound) as exc:
         raise _NotReadable(f"{type(exc).__name__}: {exc}") from exc
     lines: list[Line] = []

@@ -285,7 +285,7 @@ def test_every_input_has_its_status_and_kind(ingested):
         XLS.name: ("ok", "office-xls"), VNI_XLS.name: ("ok", "office-xls"),
         HIDDEN_XLS.name: ("ok", "office-xls"), "rtf-named.doc": ("ok", "office-rtf"),
         "report.docx": ("ok", "office-docx"), "report.xlsx": ("ok", "office-xlsx"),
-        "broken.xls": ("error", None)}
+        "broken.xls": ("error", "office")}
     assert "damaged OLE2" in documents["broken.xls"]["message"]
     office = documents[DOC.name]["office"]
     assert office["converted_by"] == "libreoffice" and office["import_filter"] == "MS Word 97"
