@@ -7,6 +7,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 	fonts-dejavu-core libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
 	python3-uno chromium chromium-driver
 SHARED ?= ../shared
+CATALOGS ?= mapping/catalogs
 
 .PHONY: help setup system-packages venv test lint catalogs model bench clean
 
@@ -46,8 +47,9 @@ test: ## run the whole test suite (unit tests and end-to-end runs of the CLI)
 lint: ## ruff
 	$(BIN)/ruff check extract normalize mapping pipelines tests bench scripts
 
-catalogs: ## regenerate mapping/catalogs/*.json from the templates in data/samples/
-	$(BIN)/python scripts/build_catalogs.py
+catalogs: ## regenerate mapping/catalogs/*.json: `vnextract catalog build` over the templates in data/samples/
+	$(BIN)/vnextract catalog build data/samples/template-thai-nguyen-ke-hoach-73-2025.txt --id tn2025 --catalogs $(CATALOGS)
+	$(BIN)/vnextract catalog build data/samples/template-de-cuong-09-phu-luc.txt --id dc --catalogs $(CATALOGS)
 
 model: ## rebuild the language model and syllable inventory from ../shared/corpus (fixed split)
 	$(BIN)/python scripts/build_syllables.py --corpus $(SHARED)/corpus --out normalize/data

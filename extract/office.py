@@ -159,8 +159,7 @@ def read_office(path: Path, fmt: str | None = None, converter: Converter | None 
             # LibreOffice's last resort for what it does not recognise
             raise OfficeError(f"damaged {fmt} file: LibreOffice could only read it as text")
         info = OfficeInfo(format=fmt, converted_by="libreoffice",
-                          import_filter=converted.import_filter,
-                          conversion_seconds=round(converted.seconds, 3))
+                          import_filter=converted.import_filter)
         try:
             return _read_ooxml(converted.path, converted.format, path.name, info)
         except _NotReadable as exc:

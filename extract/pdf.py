@@ -330,7 +330,8 @@ def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]
     ruling lines: it is read again as one block of rows from its text ink (each row one line,
     specks and grey paper gone) and its numbers read again digits-only
     (``_recheck_numbers``)."""
-    words = as_visual_lines(engine.recognize_page(gray, lang))
+    words = as_visual_lines(_reread_weak_runs(engine, gray, engine.recognize_page(gray, lang),
+                                              lang))
     if _value_rows(words, gray.shape[1]) < MIN_VALUE_ROWS:
         return words
     ink = binarize(gray)
@@ -339,6 +340,68 @@ def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]
     h, w = gray.shape
     return _recheck_numbers(engine, image, text,
                             engine.recognize_regions(image, [(0, 0, w, h)], lang)[0])
+
+
+WEAK_WORD = 0.5  # a word Tesseract read below this, in a line of its layout, is read again
+COLUMN_GAP = 0.04  # share of the page's width: a gap this wide between words parts columns
+REREAD_PAD = 0.5  # share of the run's height added around it when it is read again
+
+
+def _reread_weak_runs(engine: OcrEngine, gray: np.ndarray, words: list[OcrWord],
+                      lang: str) -> list[OcrWord]:
+    """Layout analysis joins the two columns of a letterhead into one line when their lines
+    stand at different heights (``Số: 3588/QĐ-BGDĐT`` half a line above ``Hà Nội, ngày …``),
+    and the higher column comes out as noise (``BẾP AE OI-EĐCH MỘT``) read at low
+    confidence. Each run of such a line between column gaps that holds a weak word
+    (``WEAK_WORD``) is read again from its own box, as a block; the new reading replaces the
+    run where Tesseract is surer of it. Lines read well are left as they are."""
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    runs: list[list[OcrWord]] = []
+    for line in lines.values():
+        line.sort(key=lambda w: w.bbox[0])
+        run = [line[0]]
+        for word in line[1:]:
+            if word.bbox[0] - run[-1].bbox[2] > COLUMN_GAP * gray.shape[1]:
+                runs.append(run)
+                run = []
+            run.append(word)
+        runs.append(run)
+    weak = [n for n, run in enumerate(runs) if any(w.confidence < WEAK_WORD for w in run)]
+    if not weak:
+        return words
+    boxes = [(min(v.bbox[0] for v in run), min(v.bbox[1] for v in run),
+              max(v.bbox[2] for v in run), max(v.bbox[3] for v in run)) for run in runs]
+    h, w = gray.shape
+    rects = []
+    for x0, y0, x1, y1 in (boxes[n] for n in weak):
+        pad = REREAD_PAD * (y1 - y0)
+        rects.append((max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(w, int(x1 + pad)),
+                      min(h, int(y1 + pad))))
+
+    def owner(word: OcrWord) -> int | None:
+        """The run whose box holds the word's centre (the first, where boxes overlap)."""
+        cx, cy = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+        return next((k for k, b in enumerate(boxes) if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]),
+                    None)
+
+    replaced: dict[int, list[OcrWord]] = {}
+    for n, read in zip(weak, engine.recognize_regions(gray, rects, lang), strict=True):
+        # the margin takes in the edges of the lines around: only the words that fall in the
+        # run's own box (and in no run before it) are its new reading, so none is read twice
+        again = [v for v in read if owner(v) == n]
+        run = runs[n]
+        if again and _mean_confidence(again) > _mean_confidence(run):
+            # keys of their own: the engine's lines of the page never take these words in
+            replaced[n] = [replace(v, line_key=(-1 - n, *v.line_key[1:])) for v in again]
+    if not replaced:
+        return words
+    return [v for n, run in enumerate(runs) for v in replaced.get(n, run)]
+
+
+def _mean_confidence(words: list[OcrWord]) -> float:
+    return sum(w.confidence for w in words) / len(words)
 
 
 def _value_rows(words: list[OcrWord], width: int) -> int:

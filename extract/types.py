@@ -68,13 +68,12 @@ class OfficeInfo:
     by content detection), whether the font said so (``by``: ``font``) or the text overruled
     it (``content``), and how many letters it held; ``sheets`` and
     ``hidden_sheets`` name a workbook's sheets (each sheet is a page, a hidden one is left
-    unread); ``conversion_seconds``: LibreOffice's time on a legacy file (None: read as it
-    was)."""
+    unread). No timings: documents.jsonl is the same however fast a run was (the store's
+    ``documents.seconds`` has each document's time)."""
 
     format: str  # what the content is: "doc", "xls", "ppt", "rtf", "docx", "xlsx", "odt", ...
     converted_by: str | None = None  # "libreoffice": converted to OOXML first
     import_filter: str | None = None  # what LibreOffice opened it as ("MS Word 97", ...)
-    conversion_seconds: float | None = None
     fonts: list[dict] = field(default_factory=list)  # {"font", "encoding", "by", "letters"}
     sheets: list[str] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)

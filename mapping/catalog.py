@@ -1,7 +1,8 @@
 """Indicator catalogs: the canonical rows of each template appendix, loaded from data files.
 
-A catalog is generated from a template by ``scripts/build_catalogs.py`` (``make catalogs``) and
-stored as ``mapping/catalogs/<catalog id>.json``; nothing here is typed by hand.
+A catalog is generated from a template by ``vnextract catalog build`` (``make catalogs`` runs it
+over the templates in data/samples) and stored as ``mapping/catalogs/<catalog id>.json``, or in
+a user catalog folder for a user's own template; nothing here is typed by hand.
 
 ID scheme: ``<catalog>/<row>``, where row is the printed STT without its trailing dot
 (``tn2025.pl1/3.2.1``); unnumbered rows under "Trong đó" take the parent row plus ``.a``, ``.b``,
@@ -99,17 +100,52 @@ def _natural_key(path: Path) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.stem)]
 
 
-@lru_cache(maxsize=4)
-def load_catalogs(directory: str | None = None) -> tuple[Catalog, ...]:
-    """All catalogs shipped with the package (or found in ``directory``), in a stable order."""
-    base = Path(directory) if directory else CATALOG_DIR
-    paths = sorted(base.glob("*.json"), key=_natural_key)
-    return tuple(Catalog.from_json(json.loads(p.read_text(encoding="utf-8"))) for p in paths)
+class CatalogError(ValueError):
+    """A user catalog folder that cannot be used: missing, a bad file, an id taken twice."""
 
 
-def get_catalog(catalog_id: str, directory: str | None = None) -> Catalog:
-    for catalog in load_catalogs(directory):
+@lru_cache(maxsize=512)
+def _read_catalog(path: str, _mtime_ns: int) -> Catalog:
+    """One catalog file, read again only when it changes (a rebuilt user catalog)."""
+    try:
+        return Catalog.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CatalogError(f"{path}: not a vnextract catalog ({exc})") from exc
+
+
+def catalog_files(directory: str | None = None, extra: tuple[str, ...] = ()
+                  ) -> list[tuple[Catalog, Path]]:
+    """Each catalog with the file it came from: the shipped ones (or ``directory``'s), then
+    those of the user catalog folders ``extra`` (``vnextract catalog build``). An id found
+    twice is a ``CatalogError``: a user catalog never silently replaces another."""
+    found: list[tuple[Catalog, Path]] = []
+    where: dict[str, Path] = {}
+    for base in (Path(directory) if directory else CATALOG_DIR, *map(Path, extra)):
+        if not base.is_dir():
+            raise CatalogError(f"catalog folder {base} does not exist")
+        for path in sorted(base.glob("*.json"), key=_natural_key):
+            catalog = _read_catalog(str(path), path.stat().st_mtime_ns)
+            if catalog.id in where:
+                raise CatalogError(
+                    f"catalog id {catalog.id!r} of {path} is taken by {where[catalog.id]}: "
+                    "build the template again under another --id")
+            where[catalog.id] = path
+            found.append((catalog, path))
+    return found
+
+
+def load_catalogs(directory: str | None = None, extra: tuple[str, ...] = ()
+                  ) -> tuple[Catalog, ...]:
+    """All catalogs shipped with the package (or found in ``directory``), then those of the
+    user catalog folders ``extra``, in a stable order."""
+    return tuple(catalog for catalog, _ in catalog_files(directory, extra))
+
+
+def get_catalog(catalog_id: str, directory: str | None = None,
+                extra: tuple[str, ...] = ()) -> Catalog:
+    catalogs = load_catalogs(directory, extra)
+    for catalog in catalogs:
         if catalog.id == catalog_id:
             return catalog
-    known = ", ".join(c.id for c in load_catalogs(directory))
+    known = ", ".join(c.id for c in catalogs)
     raise KeyError(f"unknown catalog {catalog_id!r}; known catalogs: {known}")

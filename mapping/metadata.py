@@ -28,21 +28,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import spacy
 from rapidfuzz import fuzz, process
-from spacy.language import Language
-from spacy.tokens import Doc
 
 from extract.types import Line, Signature
 from normalize.diacritics import is_vietnamese_syllable
 from normalize.fold import fold
 
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
 DATA = Path(__file__).parent / "data" / "metadata"
 HEADER_LINES = 40  # the header of page 1 is read from its first lines
 PLACE_SCORE = 95  # an OCR'd place this near a known one is it (``Bình Thành`` is no ``Bình Thuận``)
-HANDWRITTEN_FACTOR = 0.7  # OCR'd number or day: bench.metadata finds 1 in 10 right on real scans
-NOISE_LINE_CONFIDENCE = 0.6  # an OCR'd header line read below this is a stamp or handwriting
+# An OCR'd figure read below this is not print: a number or day written in by hand at
+# registration (Tesseract reads them 0.16–0.57 on real scans, printed figures 0.85–0.97)
+ILLEGIBLE_FIGURE = 0.6
+LOST_WORD = 0.3  # an OCR'd word of letters read below this: a stamp's or a pen stroke's scraps
+PLAUSIBLE_WORD = 0.9  # below this, an OCR'd token must also look like a word to be kept
 SIGNATURE_WINDOW = 14  # lines after the signer's title in which the name is looked for
 _TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\w\s]")
 # OCR of digits: letters that stand for them in a number (``0I`` = 01, ``l6`` = 16)
@@ -108,6 +113,8 @@ class _Tokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
+        from spacy.tokens import Doc
+
         words, spaces = [], []
         for match in _TOKEN.finditer(text):
             words.append(match.group())
@@ -115,7 +122,6 @@ class _Tokenizer:
         return Doc(self.vocab, words=words, spaces=spaces)
 
 
-@Language.component("vn_fold_norm")
 def _fold_norm(doc: Doc) -> Doc:
     """NORM = the token without case or marks (``Hạnh`` → ``hanh``), what patterns match."""
     for token in doc:
@@ -126,7 +132,13 @@ def _fold_norm(doc: Doc) -> Doc:
 @cache
 def metadata_pipeline() -> Language:
     """The blank pipeline: our tokenizer, the NORM folding, and the EntityRuler with the
-    patterns shipped in ``mapping/data/metadata/patterns.jsonl``."""
+    patterns shipped in ``mapping/data/metadata/patterns.jsonl``. spaCy is imported here, the
+    first time metadata is read (a second to import: a no-op re-run never pays it)."""
+    import spacy
+    from spacy.language import Language
+
+    if "vn_fold_norm" not in Language.factories:
+        Language.component("vn_fold_norm", func=_fold_norm)
     nlp = spacy.blank("xx")
     nlp.tokenizer = _Tokenizer(nlp.vocab)
     nlp.add_pipe("vn_fold_norm")
@@ -184,8 +196,11 @@ class _Read:
         return self.first(label) is not None
 
 
+MAX_LINE = 2000
+
+
 def _read_lines(lines: list[Line]) -> list[_Read]:
-    texts = [_clean(line.text) for line in lines]
+    texts = [_clean(legible_text(line)) for line in lines]
     out = []
     for line, text, doc in zip(lines, texts, metadata_pipeline().pipe(texts), strict=True):
         spans = [_Span(e.label_, e.start_char, e.end_char, e.ent_id_) for e in doc.ents]
@@ -193,10 +208,61 @@ def _read_lines(lines: list[Line]) -> list[_Read]:
     return out
 
 
+def legible_text(line: Line) -> str:
+    """The line's printed words: on an OCR'd line, the figures and words Tesseract could
+    hardly read (``ILLEGIBLE_FIGURE``, ``LOST_WORD``) and the unsure tokens that are no word
+    (``^``, ``k4``, ``.^A``: specks, pen strokes, a stamp's edge) are left out. What is
+    written in by hand is no print: the number of ``Số: 23 /BC-UBND`` read ``22`` at 0.42
+    goes, and with it the number, which the page does not print. A text layer's or a dump's
+    line is kept whole.
+
+    >>> legible_text(Line("Số: 22 /BC-UBND", 1, 1, word_confidences=(0.97, 0.42, 0.92)))
+    'Số: /BC-UBND'
+    """
+    words = line.text.split()
+    confidences = line.word_confidences
+    if confidences is None or len(confidences) != len(words):
+        return line.text
+    kept = []
+    for word, confidence in zip(words, confidences, strict=True):
+        glued = _GLUED_DATE_WORD.match(word)
+        if glued:  # ``ngày⁄{5``: the printed word stays, the handwritten day is judged alone
+            kept.append(glued.group(1))
+            word = glued.group(2)
+        if _printed(word, confidence):
+            kept.append(word)
+    return " ".join(kept)
+
+
+# a date word and what OCR glued to it, which no Vietnamese letter starts (``ngày0B``)
+_GLUED = r"(ngày|tháng|năm)(?=[^\s,.;:a-zàáâãèéêìíòóôõùúýăđĩũơưạ-ỹ])(\S+)"
+_GLUED_DATE_WORD = re.compile(_GLUED + "$", re.I)
+
+
+def _printed(word: str, confidence: float) -> bool:
+    """An OCR'd token worth keeping: letters, or a code with letters (``3588/QĐ-BGDĐT``,
+    typed in one piece: Tesseract is unsure of codes, not of their print), read above
+    ``LOST_WORD`` (a misspelt word is still the word); a figure above ``ILLEGIBLE_FIGURE``;
+    below ``PLAUSIBLE_WORD`` only a number, a code or a dash."""
+    core = word.strip(".,;:!?()[]\"'“”_|—")
+    code = re.fullmatch(r"[\w&]+(?:[/-][\w&]+)+", core)
+    if core and (all(unicodedata.category(ch) in ("Lu", "Ll") for ch in core) or code and
+                 re.search(r"[^\W\d_]", core)):
+        return confidence >= LOST_WORD
+    return confidence >= ILLEGIBLE_FIGURE and (confidence >= PLAUSIBLE_WORD or core in ("-", "–")
+                                               or bool(code or re.fullmatch(r"\d+(?:[.,]\d+)*",
+                                                                            core)))
+
+
 def _clean(text: str) -> str:
-    """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC."""
+    """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC; cut to
+    ``MAX_LINE`` characters (a header line is short: a 5 MB one-line dump is not read whole)."""
+    text = text[:4 * MAX_LINE]
     text = re.sub(r"</?[biu]>|\*\*|__|^#+\s*", "", unicodedata.normalize("NFC", text))
-    return " ".join(text.split())
+    # OCR glues what follows to a date word (``ngày0B``, ``thángØŸ``): apart, the word anchors
+    text = re.sub(r"\b" + _GLUED, r"\1 \2", text, flags=re.I)
+    text = re.sub(r"(?<!\S)[_|]+(?=\w)", "", text)  # a rule's end read before a word: ``_CỘNG``
+    return " ".join(text.split())[:MAX_LINE]
 
 
 # --- the fields --------------------------------------------------------------------------------
@@ -231,6 +297,11 @@ def read_metadata(lines: list[Line], signatures: Sequence[Signature] = ()) -> Do
         _read_number(read[number_at], meta, quality)
     if date_at is not None:
         _read_date(read[date_at], meta, quality)
+    if _written_in(read, number_at, date_at, meta):
+        # empty, and only half sure the page prints none: it holds them in handwriting
+        for name, at in (("number", number_at), ("date", date_at)):
+            at = next(i for i in (at, number_at, date_at) if i is not None)
+            setattr(meta, name, _field(None, 0.5, read[at]))
     top = min(x for x in (number_at, date_at, title_at, len(read)) if x is not None)
     # the issuer's block ends above the title, or on the number's line (OCR joins them)
     _read_issuer(read[:top + (top in (number_at, date_at))], meta, quality)
@@ -240,6 +311,25 @@ def read_metadata(lines: list[Line], signatures: Sequence[Signature] = ()) -> Do
     _read_signatures(signatures, meta)
     _read_signer(lines, meta, quality)
     return meta
+
+
+def _written_in(read: list[_Read], number_at: int | None, date_at: int | None,
+                meta: DocumentMetadata) -> bool:
+    """On a scan, whether the number and date were written in at registration, by hand,
+    into the blanks the typed document leaves (``Số:    /BC-UBND``, ``ngày    tháng``): the
+    number stands apart from its code (``Số: 22 /BC-UBND``) or was not legible as print, or
+    the day was not. Both are given in the one act, so one written in means both were, and
+    neither is print, whatever OCR made of the handwriting."""
+    lines = [read[at] for at in (number_at, date_at) if at is not None]
+    if not lines or all(r.line.word_confidences is None for r in lines):
+        return False  # a text layer or a dump says what its text says
+    if date_at is not None and meta.date.value is None:
+        return True
+    if number_at is None:
+        return False
+    r = read[number_at]
+    anchor = _number_anchor(r)
+    return anchor is not None and bool(re.match(r"\s*(?:\S+\s+)?/", r.text[anchor.end:]))
 
 
 def _read_signatures(signatures: Sequence[Signature], meta: DocumentMetadata) -> None:
@@ -298,22 +388,23 @@ def _read_number(r: _Read, meta: DocumentMetadata, quality: float) -> None:
         meta.number = _field(None, 0.5, r)
         return
     digits_raw, code = match.group(1), re.sub(r"\s+", "", match.group(2))
-    code = code.rstrip(".-")
+    # Tesseract reads a Đ twice, the second time as Icelandic Ð (``QĐÐ-BGDĐT``)
+    code = code.rstrip(".-").replace("ĐÐ", "Đ").replace("Ð", "Đ")
     digits = digits_raw.translate(_DIGIT_LOOKALIKES)
     if not digits_raw:  # ``Số:   /2025/TT-BGDĐT``: a draft or a number written in later
         meta.number = _field(None, 0.9 * quality, r)
         return
     confidence = quality
-    if not digits.isdigit():
+    ocr = r.line.word_confidences is not None
+    if not digits.isdigit() or ocr and digits != digits_raw:
+        # not a number, or an OCR'd one with letters for digits (``0B``): handwriting
         meta.number = _field(None, 0.4, r)
         return
     if digits != digits_raw:
         confidence *= 0.7
     word_conf = _word_confidence(r.line, digits_raw)
     if word_conf is not None:
-        # OCR'd: the number is most often written in by hand at registration, and Tesseract
-        # reads handwriting with confidence and wrong (``22`` for ``23``)
-        confidence *= HANDWRITTEN_FACTOR * (0.5 + 0.5 * word_conf)
+        confidence *= word_conf
     meta.number = _field(digits + code, 0.97 * confidence, r)
 
 
@@ -351,13 +442,15 @@ def _read_date(r: _Read, meta: DocumentMetadata, quality: float) -> None:
         else:
             parts[-1].append(token.text)
     confidence = quality
+    ocr = r.line.word_confidences is not None
     values = []
     for part in parts[:3]:
         raw = "".join(part)
         digits = raw.translate(_DIGIT_LOOKALIKES)
         if digits != raw:
             confidence *= 0.7
-        values.append(int(digits) if digits.isdigit() else None)
+        # an OCR'd day with letters for digits (``ngày 0B``) is handwriting, not print
+        values.append(int(digits) if digits.isdigit() and not (ocr and digits != raw) else None)
     place_from = r.text.rfind("/", 0, span.start)
     place_from = _place_start(r.text, place_from, span.start) if place_from >= 0 else 0
     place = r.text[place_from:span.start].strip(" ,.")
@@ -367,8 +460,8 @@ def _read_date(r: _Read, meta: DocumentMetadata, quality: float) -> None:
         day, month, year = values
         if 1 <= day <= 31 and 1 <= month <= 12 and 1945 <= year <= 2100:
             word_conf = _word_confidence(r.line, str(day))
-            if word_conf is not None:  # the day, like the number, is often handwritten
-                confidence *= HANDWRITTEN_FACTOR * (0.5 + 0.5 * word_conf)
+            if word_conf is not None:
+                confidence *= word_conf
             meta.date = _field(f"{year:04d}-{month:02d}-{day:02d}", 0.97 * confidence, r)
             return
         meta.date = _field(None, 0.3, r)
@@ -554,10 +647,12 @@ def _read_kind_and_summary(read: list[_Read], after: int, title_at: int | None,
         span = first.first("VV")
         assert span is not None
         parts.append(first.text[span.start:])
+    right = _right_margin(read)
     for r in read[start + 1:start + 8]:
         text = r.text.strip()
-        if r.line.confidence is not None and r.line.confidence < NOISE_LINE_CONFIDENCE:
-            continue  # a stamp's or a handwritten note's scraps between the title and its text
+        opening = re.search(r"\bVề việc\b", text)
+        if not parts and opening:  # a stamp's scraps in the left column, beside the summary
+            text = text[opening.start():]
         if not text:
             if parts and title_at is not None and _blank_ends(read, r):
                 break
@@ -565,12 +660,33 @@ def _read_kind_and_summary(read: list[_Read], after: int, title_at: int | None,
         if _body_starts(text) or r.has("KINH_GUI") or r.has("SIGN_AUTH") or \
                 re.fullmatch(r"[-_—–=.*\s]+", text) or (_is_caps(text) and parts) or \
                 text[:1] in "-+•" or (title_at is None and text[:1].isupper() and parts and
-                                      not text.startswith(("V/v", "V/V"))):
+                                      not text.startswith(("V/v", "V/V"))) or (
+                parts and _justified(r.line, right)):
             break
         parts.append(text)
     if parts:
         summary = " ".join(" ".join(parts).split())
         meta.summary = _field(summary, quality * 0.9, first)
+
+
+JUSTIFIED_SLACK = 0.02  # share of the text's width: a line ending this near the margin is prose
+
+
+def _right_margin(read: list[_Read]) -> tuple[float, float] | None:
+    """(left, right) edges of the page's text, from the lines' boxes (None without boxes)."""
+    boxes = [r.line.bbox for r in read if r.line.bbox is not None and r.text]
+    if len(boxes) < 3:
+        return None
+    return min(b[0] for b in boxes), max(b[2] for b in boxes)
+
+
+def _justified(line: Line, edges: tuple[float, float] | None) -> bool:
+    """A line that runs to the right margin: a justified paragraph of the body, not a
+    centred line of the trích yếu (which ends well inside it)."""
+    if edges is None or line.bbox is None:
+        return False
+    left, right = edges
+    return line.bbox[2] >= right - JUSTIFIED_SLACK * (right - left)
 
 
 def _blank_ends(read: list[_Read], blank: _Read) -> bool:

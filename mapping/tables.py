@@ -177,23 +177,25 @@ def _fit(alignment: Alignment) -> float:
     return good / len(alignment.matches)
 
 
-_PROFILES: dict[str, CatalogProfile] = {}
-_DESCRIPTION_GRAMS: dict[str, set[str]] = {}
+# per catalog object (a rebuilt user catalog is a new object under the same id); each holds the
+# catalog, so its id() is not reused
+_PROFILES: dict[int, tuple[Catalog, CatalogProfile]] = {}
+_DESCRIPTION_GRAMS: dict[int, tuple[Catalog, set[str]]] = {}
 
 
 def _profile(catalog: Catalog) -> CatalogProfile:
     """A catalog's trigram profile, built once per process rather than once per table."""
-    if catalog.id not in _PROFILES:
-        _PROFILES[catalog.id] = CatalogProfile(catalog)
-    return _PROFILES[catalog.id]
+    if id(catalog) not in _PROFILES:
+        _PROFILES[id(catalog)] = (catalog, CatalogProfile(catalog))
+    return _PROFILES[id(catalog)][1]
 
 
 def _description_grams(catalog: Catalog) -> set[str]:
     """All trigrams of a catalog's descriptions, for the shortlist; built once per process."""
-    if catalog.id not in _DESCRIPTION_GRAMS:
-        _DESCRIPTION_GRAMS[catalog.id] = set().union(
+    if id(catalog) not in _DESCRIPTION_GRAMS:
+        _DESCRIPTION_GRAMS[id(catalog)] = catalog, set().union(
             *(trigrams(e.description) for e in catalog.entries))
-    return _DESCRIPTION_GRAMS[catalog.id]
+    return _DESCRIPTION_GRAMS[id(catalog)][1]
 
 
 def _shortlist(prepared: _Prepared, catalogs: tuple[Catalog, ...], k: int = 4) -> list[Catalog]:
@@ -217,10 +219,11 @@ def match_document(document: Document, catalog_id: str | None = None) -> list[Ta
     return match_tables(document.tables or read_tables(document.lines), catalog_id)
 
 
-def match_tables(tables: list[Table], catalog_id: str | None = None) -> list[TableResult]:
+def match_tables(tables: list[Table], catalog_id: str | None = None,
+                 catalog_dirs: tuple[str, ...] = ()) -> list[TableResult]:
     """Detect each table's catalog (or use ``catalog_id``) and return every row, matched or
-    not."""
-    catalogs = load_catalogs()
+    not. The catalogs are the shipped ones and those of the user folders ``catalog_dirs``."""
+    catalogs = load_catalogs(extra=catalog_dirs)
     forced = [c for c in catalogs if c.id == catalog_id] if catalog_id else None
     if catalog_id and not forced:
         known = ", ".join(c.id for c in catalogs)

@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
@@ -160,6 +161,7 @@ def _place_tone(syllable: str, vowel: int) -> str:
     return bare[:at] + unicodedata.normalize("NFC", bare[at] + tone) + bare[at + 1 :]
 
 
+@lru_cache(maxsize=1 << 16)
 def is_vietnamese_syllable(word: str) -> bool:
     """True when lowercase NFC ``word`` is spelled like one Vietnamese syllable.
 

@@ -893,36 +893,12 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
     changed: list[list[bool]] = []
     unicode_line = _has_unicode_letters(line)  # where run edges are trimmed (bridges count)
     for m in chunks:
-        chunk = m.group()
-        if len(chunk) > MAX_TOKEN:  # a blob, no words: no reading may take it
-            emissions.append([0.0] + [-math.inf] * len(_READINGS))
-            evidence.append([False] * (len(_READINGS) + 1))
-            bridges.append([False] * (len(_READINGS) + 1))
-            unicode_chunks.append(False)
-            changed.append([False] * (len(_READINGS) + 1))
-            continue
-        base = text_value(chunk)
-        row, shown, bridge, change = [base], [False], [False], [False]
-        unicode_chunk = unicode_line and _chunk_has_unicode_letters(chunk)
+        row, shown, bridge, unicode_chunk, change = _chunk_readings(m.group(), unicode_line)
+        emissions.append(list(row))
+        evidence.append(list(shown))
+        bridges.append(list(bridge))
         unicode_chunks.append(unicode_chunk)
-        for reading in _READINGS:
-            decoded = reading.decode(chunk)
-            value = _reading_value(chunk, decoded, base)
-            row.append(value)
-            differs = decoded != chunk
-            symptom = (value > base or (unicode_line and differs)) and reading.symptom(chunk)
-            shown.append(value > base and symptom and _all_valid(decoded, chunk))
-            change.append(differs)
-            if unicode_line and differs:
-                # any UTF-8 read as Windows-1252 bridges, not only Vietnamese letters' (IPA)
-                utf8 = reading.fix == "fix_utf8_mojibake" and bool(_MOJIBAKE.search(chunk))
-                bridge.append(bool(symptom) or utf8)
-            else:
-                bridge.append(not differs and not unicode_chunk)
-        emissions.append(row)
-        evidence.append(shown)
-        bridges.append(bridge)
-        changed.append(change)
+        changed.append(list(change))
     if not any(max(row) > row[0] for row in emissions):
         return []
     path, enter = _viterbi(emissions, _switch_costs(line, context))
@@ -942,6 +918,34 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
         else:
             runs.append((m.start(), m.end(), state, gain - enter[state], shown))
     return [run[:4] for run in runs if run[4]]
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_readings(chunk: str, unicode_line: bool) -> tuple[tuple, tuple, tuple, bool, tuple]:
+    """One chunk under each reading: (emission row, evidence, bridges, whether it holds
+    Unicode letters, which readings change it). A pure function of the chunk and of whether
+    its line holds Unicode letters, so a word met again (most of a long text) costs nothing."""
+    if len(chunk) > MAX_TOKEN:  # a blob, no words: no reading may take it
+        none = (False,) * (len(_READINGS) + 1)
+        return (0.0, *[-math.inf] * len(_READINGS)), none, none, False, none
+    base = text_value(chunk)
+    row, shown, bridge, change = [base], [False], [False], [False]
+    unicode_chunk = unicode_line and _chunk_has_unicode_letters(chunk)
+    for reading in _READINGS:
+        decoded = reading.decode(chunk)
+        value = _reading_value(chunk, decoded, base)
+        row.append(value)
+        differs = decoded != chunk
+        symptom = (value > base or (unicode_line and differs)) and reading.symptom(chunk)
+        shown.append(value > base and symptom and _all_valid(decoded, chunk))
+        change.append(differs)
+        if unicode_line and differs:
+            # any UTF-8 read as Windows-1252 bridges, not only Vietnamese letters' (IPA)
+            utf8 = reading.fix == "fix_utf8_mojibake" and bool(_MOJIBAKE.search(chunk))
+            bridge.append(bool(symptom) or utf8)
+        else:
+            bridge.append(not differs and not unicode_chunk)
+    return tuple(row), tuple(shown), tuple(bridge), unicode_chunk, tuple(change)
 
 
 def _add_plain_runs(
@@ -1660,6 +1664,12 @@ def _detect(data: bytes, steps: list[Fix]) -> tuple[str, str, float]:
         except UnicodeDecodeError:
             pass
     utf8 = _strict_utf8(data)
+    if utf8 is None:
+        utf8 = _utf8_cut_short(data)
+        if utf8 is not None:  # the half character is dropped, and said
+            lines, half = split_lines(utf8)[0], data[len(utf8.encode()):].decode(SLOPPY_1252)
+            steps.append(Fix(len(lines), len(lines[-1]), len(lines[-1]) + len(half),
+                             "decode_bytes:cut-short", half, "", 1.0))
     if utf8 is not None and not _foreign_letters(utf8):
         return "utf-8", utf8, 1.0 if data.isascii() else 0.99
 
@@ -1736,6 +1746,17 @@ def _foreign_letters(text: str) -> bool:
         and not 0x2000 <= ord(c) <= 0x2BFF
         for c in text
     )
+
+
+def _utf8_cut_short(data: bytes) -> str | None:
+    """UTF-8 whose last character was cut in half (a truncated file, a fixed-size export):
+    the text without the half character; None when anything else is wrong with it."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            return _strict_utf8(data[:exc.start])
+    return None
 
 
 def _strict_utf8(line: bytes) -> str | None:

@@ -30,6 +30,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -421,7 +422,9 @@ def line_profile(line: str, *, model: NgramModel | None = None,
     return LineProfile(**counts)
 
 
+@lru_cache(maxsize=1 << 16)
 def _word_kind(word: str, generator: CandidateGenerator) -> str:
+    """A word's kind (see :class:`LineProfile`); pure, so cached: most words of a text recur."""
     lower = word.lower()
     plain_ascii = lower.isascii() and lower.isalpha() and _has_case_shape(word)
     if plain_ascii and lower in generator.syllables:

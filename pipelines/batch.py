@@ -29,7 +29,7 @@ from typing import Protocol
 from extract.ocr import OcrEngine, TesseractEngine
 from extract.pdf import PageJob, PageResult, read_page
 from extract.types import Document, PageInfo
-from mapping.catalog import get_catalog
+from mapping.catalog import get_catalog, load_catalogs
 from pipelines.executors import Failed, Task, open_pool
 from pipelines.ingest import DocumentStatus, expand_paths, ingest_document, plan_document
 from pipelines.outputs import export, remove_partial_files
@@ -51,6 +51,7 @@ class Context:
     engine: OcrEngine | None
     catalog_id: str | None
     password: str | None
+    catalog_dirs: tuple[str, ...] = ()  # user catalog folders, beside the shipped catalogs
 
 
 @dataclass
@@ -66,8 +67,8 @@ def error_outcome(name: str, message: str, kind: str | None) -> Outcome:
     return Outcome(DocumentStatus(source=name, kind=kind, status="error", message=message))
 
 
-def finish(document: Document, catalog_id: str | None) -> Outcome:
-    records, status = ingest_document(document, catalog_id)
+def finish(document: Document, context: Context) -> Outcome:
+    records, status = ingest_document(document, context.catalog_id, context.catalog_dirs)
     return Outcome(status, [r.to_dict() for r in records], document.repaired_text)
 
 
@@ -82,7 +83,7 @@ class OpenJob:
         try:
             plan = plan_document(self.path, context.password)
             if isinstance(plan, Document):
-                return finish(plan, context.catalog_id)
+                return finish(plan, context)
             return plan
         except InputError as exc:
             return error_outcome(display_name(self.path), str(exc), exc.kind)
@@ -105,7 +106,7 @@ class FinishJob:
     document: Document
 
     def run(self, context: Context) -> Outcome:
-        return finish(self.document, context.catalog_id)
+        return finish(self.document, context)
 
 
 class BatchProgress(Protocol):
@@ -253,16 +254,23 @@ def run_batch(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
               workers: int | None = None, *, timeout: float = DEFAULT_TIMEOUT,
               page_timeout: float = DEFAULT_PAGE_TIMEOUT,
               memory_mb: int | None = DEFAULT_MEMORY_MB, password: str | None = None,
-              executor: str = "local", ray_address: str | None = None
-              ) -> list[DocumentStatus]:
+              executor: str = "local", ray_address: str | None = None,
+              catalog_dirs: tuple[str, ...] = ()) -> list[DocumentStatus]:
     """Ingest ``paths`` into ``out_dir``: see the module's docstring. Returns each input's
     status (read now, or as the store holds it), in the order of the inputs."""
+    # workers (a Ray cluster's too) may not share this process's working directory
+    catalog_dirs = tuple(str(Path(d).resolve()) for d in catalog_dirs)
+    # an unknown --catalog or a bad user catalog fails the whole run, before any work
+    user_catalogs = [c.to_json() for c in load_catalogs(extra=catalog_dirs)[
+        len(load_catalogs()):]]
     if catalog_id is not None:
-        get_catalog(catalog_id)  # an unknown --catalog fails the whole run, before any work
+        get_catalog(catalog_id, extra=catalog_dirs)
     out_dir = Path(out_dir)
     out_resolved = out_dir.resolve()
     files = [p for p in expand_paths(paths) if out_resolved not in p.resolve().parents]
-    settings = json.dumps({"catalog": catalog_id, "vnextract": version("vnextract")})
+    settings = json.dumps({"catalog": catalog_id, "vnextract": version("vnextract")} | (
+        {"user_catalogs": hashlib.sha256(json.dumps(user_catalogs).encode()).hexdigest()}
+        if user_catalogs else {}))  # a re-run reads again what a changed catalog may match
     remove_partial_files(out_dir)
     with open_store(out_dir) as store:
         known = store.known()
@@ -285,8 +293,8 @@ def run_batch(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
             if executor == "local":  # workers start when there is work for them
                 workers = workers or os.cpu_count() or 1
             os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread per worker
-            with open_pool(workers, Context(engine, catalog_id, password), memory_mb, executor,
-                           ray_address) as pool:
+            context = Context(engine, catalog_id, password, catalog_dirs)
+            with open_pool(workers, context, memory_mb, executor, ray_address) as pool:
                 scheduler = Scheduler(todo, pool.backend.workers, timeout, page_timeout,
                                       commit, progress)
                 pool.run(scheduler.next_task, scheduler.on_done)

@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mapping.catalog import load_catalogs
+from mapping.build import TemplateError
+from mapping.catalog import CATALOG_DIR, CatalogError, catalog_files
 from pipelines.batch import DEFAULT_MEMORY_MB, DEFAULT_PAGE_TIMEOUT, DEFAULT_TIMEOUT
+from pipelines.catalogs import ENV_CATALOGS, build_catalogs, catalog_dirs
 from pipelines.ingest import ingest
+from pipelines.paged import InputError
 from pipelines.progress import BatchBar, summary_table
 from pipelines.repair import RepairError, repair_file
 from pipelines.review import ReviewError, apply_workbook, export_workbook
@@ -19,6 +22,12 @@ from pipelines.store import STORE_NAME
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Clean text and auditable indicator records from Vietnamese reports.")
 console = Console(stderr=True, soft_wrap=True)
+catalog_app = typer.Typer(no_args_is_help=True, help="Build indicator catalogs from templates.")
+app.add_typer(catalog_app, name="catalog")
+CatalogDirs = Annotated[list[Path] | None, typer.Option(
+    "--catalogs", help=f"a folder of user catalogs (`vnextract catalog build`), used beside the "
+    f"shipped ones; may be given more than once; default: the folders in ${ENV_CATALOGS} "
+    "(':'-separated)")]
 
 
 @app.command("ingest")
@@ -48,6 +57,7 @@ def ingest_command(
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", help="Ray cluster to join (HOST:PORT of `ray start --head`); "
         "default: a local cluster started for the run")] = None,
+    catalogs: CatalogDirs = None,
 ) -> None:
     """Read reports into OUT/vnextract.duckdb and write records.jsonl/.csv/.parquet,
     documents.jsonl and text/ from it. A re-run skips inputs already read."""
@@ -56,8 +66,9 @@ def ingest_command(
             statuses = ingest(paths, out, catalog, progress=bar, workers=workers,
                               timeout=timeout, page_timeout=page_timeout,
                               memory_mb=memory_limit or None, password=password,
-                              executor=executor, ray_address=ray_address)
-    except (KeyError, ValueError) as exc:
+                              executor=executor, ray_address=ray_address,
+                              catalog_dirs=catalog_dirs(catalogs))
+    except (KeyError, ValueError) as exc:  # CatalogError is a ValueError
         console.print(f"[red]error[/] {exc.args[0]}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
@@ -100,10 +111,50 @@ def repair_command(
 
 
 @app.command("catalogs")
-def catalogs_command() -> None:
-    """List the indicator catalogs shipped with vnextract."""
-    for catalog in load_catalogs():
-        typer.echo(f"{catalog.id}\t{len(catalog.entries)} entries\t{catalog.title[:70]}")
+def catalogs_command(catalogs: CatalogDirs = None) -> None:
+    """List the indicator catalogs: those shipped with vnextract, then the user catalogs, each
+    with where it came from (``shipped`` or its file)."""
+    try:
+        found = catalog_files(extra=catalog_dirs(catalogs))
+    except CatalogError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from None
+    for catalog, path in found:
+        origin = "shipped" if path.parent == CATALOG_DIR else str(path)
+        typer.echo(f"{catalog.id}\t{len(catalog.entries)} entries\t{origin}\t"
+                   f"{catalog.title[:70]}")
+
+
+@catalog_app.command("build")
+def catalog_build_command(
+    template: Annotated[Path, typer.Argument(
+        help="a blank template: text in any encoding, PDF (text layer or scan), Word, Excel, "
+        "RTF, ODF")],
+    catalog_id: Annotated[str, typer.Option(
+        "--id", help="the catalog's id; a template with several appendices gives ID.pl1, "
+        "ID.pl3.b2, ID.dm …")],
+    catalogs: Annotated[Path | None, typer.Option(
+        "--catalogs", help=f"the user catalog folder to write into (default: the first folder "
+        f"in ${ENV_CATALOGS})")] = None,
+    title: Annotated[str | None, typer.Option(
+        "--title", help="the catalog's title (default: the template's heading)")] = None,
+) -> None:
+    """Build catalogs from a blank template (numbered rows: STT | Chỉ tiêu | Đơn vị tính …),
+    the IDs and "Trong đó" parts as the shipped catalogs have them."""
+    folders = [catalogs] if catalogs else [Path(d) for d in catalog_dirs()]
+    if not folders:
+        console.print(f"[red]error[/] no catalog folder: give --catalogs DIR or set "
+                      f"{ENV_CATALOGS}")
+        raise typer.Exit(2)
+    try:
+        written = build_catalogs(template, catalog_id, folders[0], title)
+    except (InputError, TemplateError, CatalogError) as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(1) from None
+    for catalog, path in written:
+        parts = sum(1 for e in catalog.entries if e.label is None and e.parent)
+        typer.echo(f"{catalog.id}\t{len(catalog.entries)} entries ({parts} \"Trong đó\" "
+                   f"parts)\tperiods={','.join(catalog.periods) or '-'}\t{path}")
 
 
 review_app = typer.Typer(no_args_is_help=True, help="The review workbook: export records to "

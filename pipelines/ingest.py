@@ -129,7 +129,8 @@ def read_text_dump(path: Path) -> Document:
     return document
 
 
-def ingest_document(document: Document, catalog_id: str | None = None
+def ingest_document(document: Document, catalog_id: str | None = None,
+                    catalog_dirs: tuple[str, ...] = ()
                     ) -> tuple[list[IndicatorRecord], DocumentStatus]:
     repaired = repair_document(document)
     # Tables are read from the repaired text (units and descriptions recognised where OCR
@@ -139,7 +140,7 @@ def ingest_document(document: Document, catalog_id: str | None = None
         replace(line, text=text, as_read=line.text) if text != line.text else line
         for line, text in zip(document.lines, repaired.lines, strict=True)])
     document.tables = read_tables(as_repaired.lines)
-    tables = match_tables(document.tables, catalog_id)
+    tables = match_tables(document.tables, catalog_id, catalog_dirs)
     for table in tables:
         for row in table.rows:
             raw = row.raw
@@ -177,12 +178,13 @@ def ingest_document(document: Document, catalog_id: str | None = None
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; directories walked recursively (hidden files skipped), sorted."""
+    """Files as given; directories walked recursively (hidden files and folders under them
+    skipped: the folder's own path may hold ``..`` or ``.``), sorted."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                              and not any(part.startswith(".") for part in p.parts)))
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and not any(
+                part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             out.append(path)
     return out
@@ -195,7 +197,7 @@ def ingest(paths: list[Path], out_dir: Path, catalog_id: str | None = None,
     from it: records.{jsonl,csv,parquet}, documents.jsonl and text/. Each document is
     committed as soon as it is done; a re-run skips unchanged inputs. ``limits`` are
     ``pipelines.batch.run_batch``'s keywords: ``timeout``, ``page_timeout``, ``memory_mb``,
-    ``password``, ``executor``, ``ray_address``."""
+    ``password``, ``executor``, ``ray_address``, ``catalog_dirs`` (user catalog folders)."""
     from pipelines.batch import run_batch  # the batch runs this module's steps: imported late
 
     return run_batch(paths, out_dir, catalog_id, progress, engine, workers, **limits)

@@ -233,3 +233,16 @@ def test_outputs_are_sorted_by_input_path_not_by_finish(tmp_path):
     assert docs == ["a.txt", "m.txt", "z.txt"]
     assert sorted(os.listdir(tmp_path / "out" / "text")) == ["a.txt.txt", "m.txt.txt",
                                                               "z.txt.txt"]
+
+
+def test_a_folder_named_through_dot_dot_is_walked(tmp_path, monkeypatch):
+    """``vnextract ingest ../shared/real/office``: the ``..`` of the path is no hidden folder;
+    hidden files and folders inside the walked folder are still skipped."""
+    from pipelines.ingest import expand_paths
+
+    (tmp_path / "in" / ".cache").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    for name in ("b.doc", "a.txt", ".hidden.txt", ".cache/c.txt"):
+        (tmp_path / "in" / name).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "work")
+    assert expand_paths([Path("../in")]) == [Path("../in/a.txt"), Path("../in/b.doc")]

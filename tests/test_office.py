@@ -289,7 +289,7 @@ def test_every_input_has_its_status_and_kind(ingested):
     assert "damaged OLE2" in documents["broken.xls"]["message"]
     office = documents[DOC.name]["office"]
     assert office["converted_by"] == "libreoffice" and office["import_filter"] == "MS Word 97"
-    assert office["conversion_seconds"] > 0
+    assert "conversion_seconds" not in office  # outputs hold no timings: runs compare equal
 
 
 @pytest.mark.slow

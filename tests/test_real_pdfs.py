@@ -102,6 +102,18 @@ def test_signed_scan_page_one_read_from_its_image(tmp_path):
     right, total = recall(reference, page_one)
     assert right / total > 0.95
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page_one
+    # its metadata as documents.jsonl holds it (tests/data/metadata/expected.jsonl): the
+    # header as printed; the number and day written in by hand (``07``, ``20``) are no print,
+    # and the receipt stamp beside the trích yếu is not part of it
+    meta = {name: field["value"] for name, field in doc["metadata"].items()}
+    assert (meta["doc_type"], meta["issuer"], meta["place"]) == (
+        "Chỉ thị", "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI", "Quảng Ngãi")
+    assert (meta["number"], meta["date"]) == (None, None)
+    assert doc["metadata"]["number"]["confidence"] <= 0.6
+    assert meta["summary"].startswith("Về việc tăng cường công tác thi hành án hành chính")
+    assert meta["summary"].endswith("trên địa bàn tỉnh Quảng Ngãi")
+    assert (meta["signed_by"], meta["signed_at"]) == ("Trung tâm Công báo và Tin học",
+                                                      "2018-03-21T16:41:00+07:00")
 
 
 @pytest.mark.slow
