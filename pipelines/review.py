@@ -38,6 +38,7 @@ import duckdb
 from mapping.catalog import CatalogEntry, get_catalog, load_catalogs
 from normalize.numbers import parse_vn_number
 from pipelines.batch import open_store
+from pipelines.catalogs import catalog_dirs
 from pipelines.outputs import _atomic, export
 from pipelines.store import STORE_NAME, Store
 
@@ -299,7 +300,7 @@ def _entry(indicator_id: str | None) -> CatalogEntry | None:
     if not indicator_id or "/" not in indicator_id:
         return None
     try:
-        return get_catalog(indicator_id.split("/", 1)[0]).get(indicator_id)
+        return get_catalog(indicator_id.split("/", 1)[0], extra=catalog_dirs()).get(indicator_id)
     except KeyError:
         return None
 
@@ -334,7 +335,7 @@ def check_indicator(typed: str, catalog: str | None) -> CatalogEntry:
     prefix = indicator_id.split("/", 1)[0]
     if catalog is not None and prefix != catalog:
         raise Rejected(f"{typed!r} is not a row of {catalog}, the catalog of this record")
-    if prefix not in {c.id for c in load_catalogs()}:
+    if prefix not in {c.id for c in load_catalogs(extra=catalog_dirs())}:
         raise Rejected(f"{typed!r}: no catalog {prefix!r} (see `vnextract catalogs`)")
     entry = _entry(indicator_id)
     if entry is None:
