@@ -54,6 +54,8 @@ def parse_vn_number(raw: str) -> ParsedNumber | None:
         number = float(text.replace(",", "."))
     elif text.count(".") == 1 and "," not in text:
         number = float(text)
+    elif "." in text and "," in text and text.count(max(".,", key=text.rfind)) > 1:
+        return None  # both marks, and the last one (the decimal mark) more than once
     elif "." in text and "," in text and text.rfind(",") > text.rfind("."):
         # 1.234,5 → 1234.5
         number = float(text.replace(".", "").replace(",", "."))

@@ -17,6 +17,7 @@ from pipelines.ingest import ingest
 from pipelines.paged import InputError
 from pipelines.progress import BatchBar, summary_table
 from pipelines.repair import RepairError, repair_file
+from pipelines.review import ReviewError, apply_workbook, export_workbook
 from pipelines.store import STORE_NAME
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -175,6 +176,67 @@ def catalog_build_command(
         parts = sum(1 for e in catalog.entries if e.label is None and e.parent)
         typer.echo(f"{catalog.id}\t{len(catalog.entries)} entries ({parts} \"Trong đó\" "
                    f"parts)\tperiods={','.join(catalog.periods) or '-'}\t{path}")
+
+
+review_app = typer.Typer(no_args_is_help=True, help="The review workbook: export records to "
+                         "Excel, apply the corrections reviewers wrote in it.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export_command(
+    out: Annotated[Path, typer.Argument(help="output folder of `vnextract ingest`")],
+    workbook: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="the workbook to write (default: OUT/review.xlsx)")] = None,
+) -> None:
+    """Write the review workbook: a sheet per catalog (and no-catalog), records to review
+    highlighted with their reasons as comments, empty columns for the corrections."""
+    workbook = workbook or out / "review.xlsx"
+    try:
+        exported = export_workbook(out, workbook)
+    except ReviewError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from None
+    sheets = ", ".join(f"{name} ({n})" for name, n in exported.sheets.items())
+    console.print(f"[green]ok[/] {workbook}: {sum(exported.sheets.values())} records; {sheets}")
+    if exported.orphaned:
+        console.print(f"[yellow]note[/] {exported.orphaned} corrected records are no longer in "
+                      f"the store (their inputs' content changed): their corrections are kept "
+                      f"in the history, not applied")
+
+
+@review_app.command("apply")
+def review_apply_command(
+    out: Annotated[Path, typer.Argument(help="output folder of `vnextract ingest`")],
+    workbook: Annotated[Path, typer.Argument(help="a workbook of `vnextract review export`, "
+                                                  "with corrections")],
+    by: Annotated[str | None, typer.Option(
+        "--by", help="who corrected, for rows whose 'corrected by' is empty")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="check the corrections, store nothing")] = False,
+) -> None:
+    """Check the corrections of a review workbook and store the valid ones, with who, when and
+    where they were written, in OUT/vnextract.duckdb; write the outputs again. Exit 1 when a
+    row is rejected (the valid ones are applied: mend the rest and apply again)."""
+    try:
+        result = apply_workbook(out, workbook, by, dry_run)
+    except ReviewError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from None
+    for message in result.rejected:
+        console.print(f"[red]rejected[/] {message}")
+    for name in result.skipped_sheets:
+        console.print(f"[yellow]skipped[/] sheet {name!r}: no record_id and corrected value "
+                      f"columns")
+    records = len({r["record_id"] for r in result.applied})
+    verb = "would apply" if dry_run else "applied"
+    applied = len(result.applied)
+    console.print(f"[green]{verb}[/] {applied} correction{'s' * (applied != 1)} to {records} "
+                  f"record{'s' * (records != 1)}"
+                  f"{f' (run {result.run})' if result.run else ''}; {result.unchanged} "
+                  f"unchanged; {len(result.rejected)} rejected")
+    if result.rejected:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.records import RECORD_FIELDS
-from pipelines.store import FETCH_ROWS, Store
+from pipelines.store import FETCH_ROWS, REVIEW_FIELDS, Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 ARROW_TYPES = {"VARCHAR": "string", "BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool_",
                "JSON": "string"}  # the store's column types → pyarrow's type constructors
+# an exported record: the pipeline's fields, then its identity and its reviewers' corrections
+EXPORT_FIELDS = (*RECORD_FIELDS, *REVIEW_FIELDS)
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -64,7 +66,7 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     structured field (a list, a table of cells) as JSON text."""
     import pandas as pd
 
-    frame = pd.DataFrame(records, columns=list(RECORD_FIELDS))
+    frame = pd.DataFrame(records, columns=list(EXPORT_FIELDS))
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame["reasons"] = frame["reasons"].apply(lambda r: ";".join(r) if isinstance(r, list) else r)
     frame["bbox"] = frame["bbox"].apply(
@@ -86,9 +88,10 @@ def records_schema(columns: dict[str, str]) -> pa.Schema:
     """The Parquet columns: the store's column types (a field it does not know: text)."""
     import pyarrow as pa
 
+    columns = {**columns, **REVIEW_FIELDS}
     return pa.schema([(name, getattr(pa, ARROW_TYPES.get(columns.get(name, "JSON"),
                                                          "string"))())
-                      for name in RECORD_FIELDS])
+                      for name in EXPORT_FIELDS])
 
 
 def write_records(out_dir: Path, lines: Iterable[str], schema: pa.Schema) -> None:
@@ -126,15 +129,15 @@ def write_records(out_dir: Path, lines: Iterable[str], schema: pa.Schema) -> Non
 
 
 def export(store: Store, out_dir: Path) -> None:
-    """Write every output from the store: records.{jsonl,csv,parquet}, documents.jsonl and
-    text/. Skipped when nothing was committed since the last export and the files are there
-    (a re-run with nothing to do)."""
+    """Write every output from the store: records.{jsonl,csv,parquet} (reviewers' corrections
+    applied), documents.jsonl and text/. Skipped when nothing was committed or corrected since
+    the last export and the files are there (a re-run with nothing to do)."""
     generation = store.generation()
     outputs = [out_dir / n for n in ("records.jsonl", "records.csv", "records.parquet",
                                      "documents.jsonl")]
     if generation == store.generation("exported") and all(p.exists() for p in outputs):
         return
-    write_records(out_dir, store.record_lines(), records_schema(store.columns["records"]))
+    write_records(out_dir, store.reviewed_lines(), records_schema(store.columns["records"]))
     write_lines(out_dir / "documents.jsonl", store.document_lines())
     for name, text in store.texts():
         write_text(out_dir / "text" / f"{name}.txt", text)

@@ -12,8 +12,11 @@ Tables (an analyst may query them with DuckDB directly; see the README):
 - ``pages``: one row per page of each input (``input``, then the page's fields);
 - ``records``: one row per record (``input``, ``seq`` — its place in the document —,
   ``record_id`` — a stable identity, see below —, then a column per record field);
-- ``texts``: each input's repaired text; ``runs``: each run's settings and counts;
-  ``meta``: the store's own bookkeeping.
+- ``texts``: each input's repaired text; ``runs``: each run's settings and counts (an ingest, or
+  a ``review apply``); ``meta``: the store's own bookkeeping;
+- ``corrections``: reviewers' corrections (``pipelines.review``), one row per field set, keyed
+  by ``record_id``, never touched by an ingest: the latest for a record's field is applied when
+  records are exported, the older ones are kept as history.
 
 The columns follow the dataclasses' fields (``str`` → VARCHAR, ``int`` → BIGINT, ``float`` →
 DOUBLE, ``bool`` → BOOLEAN, anything else → JSON), and a field added to a dataclass becomes a
@@ -45,6 +48,38 @@ STORE_NAME = "vnextract.duckdb"
 # past this it spills to disk, so the main process stays small however large the batch
 STORE_MEMORY = "512MB"
 FETCH_ROWS = 5000  # rows fetched at a time by the exports: memory stays flat as batches grow
+
+
+# the corrections table (see the module's docstring); ``typed``: the cell as the reviewer left it
+CORRECTION_COLUMNS = {
+    "seq": "BIGINT", "record_id": "VARCHAR", "input": "VARCHAR", "field": "VARCHAR",
+    "original": "JSON", "corrected": "JSON", "typed": "VARCHAR", "corrected_by": "VARCHAR",
+    "corrected_at": "VARCHAR", "workbook": "VARCHAR", "sheet": "VARCHAR", "sheet_row": "BIGINT",
+    "note": "VARCHAR", "run": "BIGINT", "applied_at": "VARCHAR",
+}
+# what an exported record adds to the pipeline's fields, with the store's types
+REVIEW_FIELDS = {"record_id": "VARCHAR", "corrected": "BOOLEAN", "original": "JSON",
+                 "corrected_by": "VARCHAR", "corrected_at": "VARCHAR"}
+
+
+def with_corrections(record: dict, record_id: str,
+                     fixes: dict[str, tuple[Any, str, str]] | None) -> dict:
+    """The record as exported: its ``record_id``; where reviewers corrected it, the corrected
+    fields, ``corrected`` true, the reading they replaced in ``original`` and the latest
+    correction's reviewer and time.
+
+    >>> r = with_corrections({"value": 80}, "ab", {"value": (8, "An", "2026-12-04T03:00Z")})
+    >>> r["value"], r["corrected"], r["original"], r["corrected_by"]
+    (8, True, {'value': 80}, 'An')
+    """
+    out = {**record, "record_id": record_id, "corrected": bool(fixes), "original": None,
+           "corrected_by": None, "corrected_at": None}
+    if fixes:
+        out["original"] = {name: record.get(name) for name in fixes}
+        for name, (value, _by, _at) in fixes.items():
+            out[name] = value
+        _value, out["corrected_by"], out["corrected_at"] = list(fixes.values())[-1]
+    return out
 
 
 @dataclass(frozen=True)
@@ -144,6 +179,8 @@ class Store:
                     "finished TIMESTAMP, settings JSON, inputs BIGINT, read BIGINT, "
                     "skipped BIGINT, errors BIGINT)")
         con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value BIGINT)")
+        con.execute("CREATE TABLE IF NOT EXISTS corrections (" + ", ".join(
+            f"{name} {kind}" for name, kind in CORRECTION_COLUMNS.items()) + ")")
         return cls(con, columns, record_identity)
 
     def close(self) -> None:
@@ -200,13 +237,60 @@ class Store:
             if doc.text is not None:
                 con.execute("INSERT INTO texts VALUES (?, ?, ?)", [key, doc.input.name,
                                                                    doc.text])
-            con.execute("INSERT INTO meta SELECT 'generation', 0 WHERE NOT EXISTS "
-                        "(SELECT 1 FROM meta WHERE key = 'generation')")
-            con.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            self._next_generation()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _next_generation(self) -> None:
+        """The outputs are out of date (``outputs.export`` writes them again)."""
+        self.con.execute("INSERT INTO meta SELECT 'generation', 0 WHERE NOT EXISTS "
+                         "(SELECT 1 FROM meta WHERE key = 'generation')")
+        self.con.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+
+    def add_corrections(self, rows: list[dict]) -> None:
+        """Append corrections (dicts with the columns of ``CORRECTION_COLUMNS`` but ``seq``,
+        ``original`` and ``corrected`` as Python values), in one transaction."""
+        if not rows:
+            return
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            seq = con.execute("SELECT coalesce(max(seq), 0) FROM corrections").fetchone()[0]
+            names = list(CORRECTION_COLUMNS)
+            con.executemany(
+                f"INSERT INTO corrections VALUES ({', '.join('?' * len(names))})",
+                [[seq + i, *(json.dumps(row[n], ensure_ascii=False)
+                             if CORRECTION_COLUMNS[n] == "JSON" else row[n] for n in names[1:])]
+                 for i, row in enumerate(rows, 1)])
+            self._next_generation()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def current_corrections(self) -> dict[str, dict[str, tuple[Any, str, str]]]:
+        """record_id → field → (value, by, at) of the latest correction of each field, the
+        fields in the order they were corrected."""
+        out: dict[str, dict[str, tuple[Any, str, str]]] = {}
+        for rid, name, value, by, at in self.con.execute(
+                "SELECT record_id, field, corrected, corrected_by, corrected_at FROM corrections "
+                "QUALIFY row_number() OVER (PARTITION BY record_id, field ORDER BY seq DESC) = 1 "
+                "ORDER BY seq").fetchall():
+            out.setdefault(rid, {})[name] = (json.loads(value), by, at)
+        return out
+
+    def reviewed_records(self, ids: list[str], inputs: list[str] | None = None
+                         ) -> dict[str, tuple[str, dict]]:
+        """record_id → (input, the record as exported: corrections applied) for the records
+        ``ids``, and every record of ``inputs``."""
+        current = self.current_corrections()
+        rows = self.con.execute("SELECT record_id, input, data FROM records WHERE record_id IN "
+                                "(SELECT unnest(?::VARCHAR[])) OR input IN "
+                                "(SELECT unnest(?::VARCHAR[]))", [ids, inputs or []]).fetchall()
+        return {rid: (key, with_corrections(json.loads(data), rid, current.get(rid)))
+                for rid, key, data in rows}
 
     def _insert(self, table: str, keys: list[list], rows: list[dict]) -> None:
         if not rows:
@@ -255,6 +339,14 @@ class Store:
     def record_lines(self) -> Iterator[str]:
         """records.jsonl, line by line: by input path, then in each document's order."""
         return (row[0] for row in self.rows("SELECT data FROM records ORDER BY input, seq"))
+
+    def reviewed_lines(self) -> Iterator[str]:
+        """records.jsonl, line by line, in ``record_lines``' order: each record with its
+        ``record_id`` and its reviewers' corrections applied (``with_corrections``)."""
+        current = self.current_corrections()
+        for rid, data in self.rows("SELECT record_id, data FROM records ORDER BY input, seq"):
+            yield json.dumps(with_corrections(json.loads(data), rid, current.get(rid)),
+                             ensure_ascii=False)
 
     def texts(self) -> Iterator[tuple[str, str]]:
         """(file name, repaired text) of each input that has one, in path order."""

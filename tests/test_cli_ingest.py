@@ -44,7 +44,10 @@ def test_outputs_and_contract(ingested):
     assert list(frame.columns) == ["source", "page", "line", "bbox", "catalog", "indicator_id",
                                    "period", "row_label_raw", "description_raw", "description",
                                    "unit", "value", "value_raw", "note", "confidence",
-                                   "needs_review", "reasons", "cells"]
+                                   "needs_review", "reasons", "cells", "record_id",
+                                   "corrected", "original", "corrected_by", "corrected_at"]
+    assert not frame["corrected"].any() and frame["original"].isna().all()  # none reviewed
+    assert frame["record_id"].is_unique
     matched = frame[frame["catalog"].notna()]
     assert set(matched["period"]) == {"2021-2025"}  # one-period tables: the report period
     assert len(frame) == len(pd.read_csv(ingested / "records.csv"))

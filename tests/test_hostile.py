@@ -31,6 +31,7 @@ def records(out: Path) -> dict[str, list[dict]]:
     by_source: dict[str, list[dict]] = {}
     for line in (out / "records.jsonl").read_text().splitlines():
         record = json.loads(line)
+        record.pop("record_id")  # an identity of the file's content: another file, another id
         by_source.setdefault(record.pop("source"), []).append(record)
     return by_source
 

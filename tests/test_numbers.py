@@ -15,7 +15,7 @@ def test_vietnamese_numbers(raw, value):
     assert parsed is not None and parsed.value == pytest.approx(value)
 
 
-@pytest.mark.parametrize("raw", ["12/41", "2021-2025", "abc", "", "Z"])
+@pytest.mark.parametrize("raw", ["12/41", "2021-2025", "abc", "", "Z", "1,2,3.4.5", "1.2,3,4"])
 def test_not_numbers(raw):
     assert parse_vn_number(raw) is None
 
