@@ -345,6 +345,7 @@ def _read_whole(engine: OcrEngine, gray: np.ndarray, lang: str) -> list[OcrWord]
 WEAK_WORD = 0.5  # a word Tesseract read below this, in a line of its layout, is read again
 COLUMN_GAP = 0.04  # share of the page's width: a gap this wide between words parts columns
 REREAD_PAD = 0.5  # share of the run's height added around it when it is read again
+HEADER_SHARE = 0.4  # letterheads lie in this top share of a page: runs below are not re-read
 
 
 def _reread_weak_runs(engine: OcrEngine, gray: np.ndarray, words: list[OcrWord],
@@ -352,23 +353,28 @@ def _reread_weak_runs(engine: OcrEngine, gray: np.ndarray, words: list[OcrWord],
     """Layout analysis joins the two columns of a letterhead into one line when their lines
     stand at different heights (``Số: 3588/QĐ-BGDĐT`` half a line above ``Hà Nội, ngày …``),
     and the higher column comes out as noise (``BẾP AE OI-EĐCH MỘT``) read at low
-    confidence. Each run of such a line between column gaps that holds a weak word
+    confidence. Each run of such a line between column gaps (a line parted by a gap: columns;
+    in the top ``HEADER_SHARE`` of the page, where letterheads are) that holds a weak word
     (``WEAK_WORD``) is read again from its own box, as a block; the new reading replaces the
     run where Tesseract is surer of it. Lines read well are left as they are."""
     lines: dict[tuple[int, int, int], list[OcrWord]] = {}
     for word in words:
         lines.setdefault(word.line_key, []).append(word)
     runs: list[list[OcrWord]] = []
+    joined: list[bool] = []  # the run's line holds columns (a gap parts it): the failure's kind
     for line in lines.values():
         line.sort(key=lambda w: w.bbox[0])
-        run = [line[0]]
+        run, first = [line[0]], len(runs)
         for word in line[1:]:
             if word.bbox[0] - run[-1].bbox[2] > COLUMN_GAP * gray.shape[1]:
                 runs.append(run)
                 run = []
             run.append(word)
         runs.append(run)
-    weak = [n for n, run in enumerate(runs) if any(w.confidence < WEAK_WORD for w in run)]
+        joined.extend([len(runs) - first > 1] * (len(runs) - first))
+    top = HEADER_SHARE * gray.shape[0]
+    weak = [n for n, run in enumerate(runs) if joined[n] and run[0].bbox[1] < top
+            and any(w.confidence < WEAK_WORD for w in run)]
     if not weak:
         return words
     boxes = [(min(v.bbox[0] for v in run), min(v.bbox[1] for v in run),
