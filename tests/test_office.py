@@ -348,3 +348,26 @@ def test_written_docx_and_xlsx_end_to_end(ingested):
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Báo cáo số 12 của Ủy ban nhân dân tỉnh Thái Nguyên"]
     assert "2\tTỷ lệ giải quyết đúng hạn\t%\t90,0%\t98,3%" in text_of(out, "report.xlsx")
     assert documents["report.xlsx"]["office"]["hidden_sheets"] == ["An"]
+
+
+@pytest.mark.slow
+def test_indicator_sheet_gives_a_record_per_row_and_period(tmp_path):
+    """A real export sheet (2005, TCVN3): `Stt | | Đơn vị tính | K.H 2005 | TH T1/2005 |
+    Ư.TH T2/2005 | …`, its headers on two rows: one record per row and period, the unit and
+    the period from the headers, each value's own header kept in its cells."""
+    sheet = DATA / "2005-4E4ZD_XKT2.05.xls"
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", str(sheet),
+                             "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    export = [r for r in records if r["description"] == "Kim ngạch xuất khẩu"]
+    assert {r["unit"] for r in export} == {"Tr. USD"}
+    by_period = {(r["period"], r["value"]) for r in export}
+    assert {("2005-01", 2178), ("2005-02", 1900), ("2005", 30700)} <= by_period
+    plan = next(r for r in export if r["value"] == 30700)
+    assert any(c["header"] == "K.H 2005" and c["text"] == "30700" for c in plan["cells"])
+    crude = [r for r in records if r["description"] == "Dầu thô"]
+    assert {r["unit"] for r in crude} == {"Ng. tấn"} and ("2005-01", 1730) in {
+        (r["period"], r["value"]) for r in crude}
+    assert all(r["indicator_id"] is None and "no-catalog-match" in r["reasons"] for r in records)
