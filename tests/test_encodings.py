@@ -383,3 +383,12 @@ def test_correct_documents_are_left_alone(lines: list[str]) -> None:
     repaired = repair_encoding(document)
     assert repaired.text == document
     assert repaired.steps == []
+
+
+def test_utf8_cut_in_the_middle_of_its_last_character_stays_utf8():
+    # a truncated export: the last "ế" lost its third byte; the rest is plain UTF-8
+    data = "Tổng kết công tác\nBáo cáo tổng k".encode() + "ế".encode()[:2]
+    decoded = decode_bytes(data)
+    assert decoded.encoding == "utf-8"
+    assert decoded.text == "Tổng kết công tác\nBáo cáo tổng k"
+    assert [(s.fix, s.line, s.start) for s in decoded.steps] == [("decode_bytes:cut-short", 2, 14)]
