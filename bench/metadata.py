@@ -34,6 +34,7 @@ import hashlib
 import io
 import json
 import pickle
+import re
 import subprocess
 import tempfile
 import unicodedata
@@ -136,6 +137,8 @@ def _norm(value: str | None, field: str) -> str | None:
     if value is None:
         return None
     value = " ".join(unicodedata.normalize("NFC", value).split())
+    if field == "signed_at":  # the local time the stamp prints; a signature field adds its zone
+        value = re.sub(r"(?:[+-]\d{2}:\d{2}|Z)$", "", value)
     return value.upper() if field in CAPITALS else value
 
 
