@@ -15,7 +15,7 @@ import json
 import unicodedata
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from extract.ocr import OCR_VALUE_CONFIDENCE
@@ -85,9 +85,14 @@ def text_quality(document: Document) -> float:
     words = [w for line in document.lines for w in line.text.split() if w.isalpha()]
     if not words:
         return 1.0
-    marked = sum(1 for w in words if any(unicodedata.decomposition(ch) or ch in "đĐ"
-                                         for ch in w))
+    marked = sum(1 for w in words if _marked(w))
     return marked / len(words)
+
+
+@lru_cache(maxsize=1 << 16)
+def _marked(word: str) -> bool:
+    """The word carries a diacritic (or đ); cached: most words of a text recur."""
+    return any(unicodedata.decomposition(ch) or ch in "đĐ" for ch in word)
 
 
 def _identity_confidence(row: MatchedRow, reasons: list[str]) -> float:
