@@ -554,7 +554,10 @@ def _read_issuer(read: list[_Read], meta: DocumentMetadata, quality: float) -> N
     meta.issuer = _field(issuer, confidence, block[split][1])
     if split:
         parent = _canonical_words(_canonical_head(" ".join(t for t, _ in block[:split])))
-        meta.issuer_parent = _field(parent, confidence * 0.97, block[0][1])
+        # a body is named in two words at least (``CHÍNH PHỦ``, ``UBND TỈNH …``): a lone
+        # token above the issuer (``TW``) is a speck or a stamp's scrap, not a parent
+        if len(parent.split()) >= 2 or _agency_head(parent):
+            meta.issuer_parent = _field(parent, confidence * 0.97, block[0][1])
 
 
 def _canonical_words(text: str) -> str:
