@@ -60,41 +60,38 @@ _UNICODE_ONLY = re.compile("[ăđơưĂĐƠƯĩĨũŨ\u1ea0-\u1ef9]")
 
 
 @cache
+def _data() -> dict:
+    return json.loads(FONTS_PATH.read_text(encoding="utf-8"))
+
+
+@cache
 def _rules() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[re.Pattern[str], str], ...]]:
     """The name parts to take off (case-sensitive: ``Bold`` is a style, ``bold`` no), and the
     families."""
-    data = json.loads(FONTS_PATH.read_text(encoding="utf-8"))
+    data = _data()
     return (tuple(re.compile(pattern) for pattern in data["strip"]),
             tuple((re.compile(rule["pattern"], re.IGNORECASE), rule["encoding"])
                   for rule in data["fonts"]))
 
 
 @cache
-def _pdf_code_points() -> tuple[dict[int, str], int]:
-    """PDF substitutes → the look-alike of their code, and the private-use base."""
-    table = dict(json.loads(FONTS_PATH.read_text(encoding="utf-8"))["pdf_code_points"])
-    base = int(table.pop("private_use_base"), 16)
-    table.pop("note")
-    return {int(cp, 16): bytes([int(code, 16)]).decode("latin-1") for cp, code in
-            table.items()}, base
+def _pdf_substitutes() -> dict[int, str]:
+    """PDF substitutes → the look-alike of their code (a ``str.translate`` table)."""
+    table = {cp: code for cp, code in _data()["pdf_code_points"].items() if cp != "note"}
+    return {int(cp, 16): bytes([int(code, 16)]).decode("latin-1") for cp, code in table.items()}
+
+
+def _from_symbol_area(text: str) -> str:
+    """Symbol-font code points (U+F000 + byte) back to the byte's look-alike."""
+    return _SYMBOL_AREA.sub(lambda m: bytes([ord(m.group()) - 0xF000]).decode(SLOPPY_1252),
+                            text)
 
 
 def legacy_lookalikes(text: str) -> str:
     """Text a PDF producer extracted from a legacy font, its codes as Windows-1252
     look-alikes: the producer's substitutes (U+2212 for TCVN3's 0xAD) and private-use code
     points (U+F0B5) mapped back; any other character is kept."""
-    substitutes, base = _pdf_code_points()
-    out = []
-    for char in text:
-        code = ord(char)
-        if code in substitutes:
-            out.append(substitutes[code])
-        elif base + 0x20 <= code <= base + 0xFF:
-            out.append(bytes([code - base]).decode(SLOPPY_1252, errors="ignore") or
-                       chr(code - base))
-        else:
-            out.append(char)
-    return "".join(out)
+    return _from_symbol_area(text.translate(_pdf_substitutes()))
 
 
 @lru_cache(maxsize=1024)
@@ -185,8 +182,7 @@ def decode_font_text(text: str, encoding: str) -> str:
     ...     ("Thµnh phè Hµ Néi", "tcvn3"), ("Vieät Nam", "vni"), ("Report 2005", "tcvn3-capitals")]]
     ['Thành phố Hà Nội', 'Việt Nam', 'REPORT 2005']
     """
-    text = _SYMBOL_AREA.sub(lambda m: bytes([ord(m.group()) - 0xF000]).decode(SLOPPY_1252),
-                            text)
+    text = _from_symbol_area(text)
     if encoding in ("tcvn3", "tcvn3-capitals"):
         # "ưư" is never written: two soft hyphens (byte AD) are one "ư" and an optional
         # hyphen, which converters write alike

@@ -152,8 +152,8 @@ def ingest_document(document: Document, catalog_id: str | None = None,
             confs = [c for c in (note_conf, desc_conf) if c is not None]
             raw.text_confidence = min(confs) if confs else None
     document.repaired_text = repaired.text
-    records = document_records(document, tables)
     quality = text_quality(document)
+    records = document_records(document, tables, quality)
     kind = document.kind if document.kind != "text" else (
         "text-ocr" if quality < OCR_TEXT_QUALITY else "text")
     status = DocumentStatus(

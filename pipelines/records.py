@@ -336,8 +336,9 @@ def calibrate(raw: float) -> float:
     return y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
 
 
-def document_records(document: Document, tables: list[TableResult]) -> list[IndicatorRecord]:
-    quality = text_quality(document)
+def document_records(document: Document, tables: list[TableResult], quality: float
+                     ) -> list[IndicatorRecord]:
+    """``quality``: the document's :func:`text_quality`, which its status reports too."""
     out: list[IndicatorRecord] = []
     for table in tables:
         out.extend(records_for_table(table, document.source, quality))
