@@ -764,7 +764,8 @@ def _read_signer(lines: list[Line], meta: DocumentMetadata, quality: float) -> N
     authority) is the document's; blocks of appendices that follow are not read."""
     # the ruler reads only the lines around the first ``Nơi nhận`` or authority (``KT.``):
     # running it over a whole report would cost seconds
-    hints = [i for i, line in enumerate(lines) if _SIGNATURE_HINT.search(fold(line.text))]
+    hints = [i for i, line in enumerate(lines)
+             if _SIGNATURE_HINT.search(fold(line.text[:4 * MAX_LINE]))]  # as _clean reads
     for at in hints[:MAX_SIGNATURE_HINTS]:
         if _read_signature_block(_read_lines(lines[max(0, at - 3):at + 3 * SIGNATURE_WINDOW]),
                                  meta, quality):

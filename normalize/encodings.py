@@ -885,13 +885,17 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
     ``"véi"`` reads well as TCVN3 ``"vội"`` but has no TCVN3 symbol in it, and its ``"S¢"``
     (Sở) reads as no syllable -- unless a neighbour line has that reading (``context``).
     """
+    unicode_line = _has_unicode_letters(line)  # where run edges are trimmed (bridges count)
+    # most words of a long text recur: a line none of whose distinct chunks reads better
+    # another way is done without a pass over its chunks
+    if not any(_chunk_gains(chunk, unicode_line) for chunk in set(_CHUNK.findall(line))):
+        return []
     chunks = list(_CHUNK.finditer(line))
     emissions: list[list[float]] = []
     evidence: list[list[bool]] = []
     bridges: list[list[bool]] = []  # may a run's edge reach over the chunk (_trim_idle_edges)
     unicode_chunks: list[bool] = []
     changed: list[list[bool]] = []
-    unicode_line = _has_unicode_letters(line)  # where run edges are trimmed (bridges count)
     for m in chunks:
         row, shown, bridge, unicode_chunk, change = _chunk_readings(m.group(), unicode_line)
         emissions.append(list(row))
@@ -918,6 +922,12 @@ def _legacy_runs(line: str, context: int = 0) -> list[_Run]:
         else:
             runs.append((m.start(), m.end(), state, gain - enter[state], shown))
     return [run[:4] for run in runs if run[4]]
+
+
+def _chunk_gains(chunk: str, unicode_line: bool) -> bool:
+    """Whether some reading scores ``chunk`` above the chunk as it is."""
+    row = _chunk_readings(chunk, unicode_line)[0]
+    return max(row) > row[0]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -1739,13 +1749,10 @@ def _foreign_letters(text: str) -> bool:
 
     Latin (Vietnamese included), combining marks, punctuation and symbols are not foreign.
     """
-    return not text.isascii() and any(
-        ord(c) > 0x24F
-        and not 0x300 <= ord(c) <= 0x36F
-        and not 0x1E00 <= ord(c) <= 0x1EFF
-        and not 0x2000 <= ord(c) <= 0x2BFF
-        for c in text
-    )
+    return not text.isascii() and _FOREIGN_LETTER.search(text) is not None
+
+
+_FOREIGN_LETTER = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u2bff]")
 
 
 def _utf8_cut_short(data: bytes) -> str | None:

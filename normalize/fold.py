@@ -6,7 +6,6 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^0-9a-z%]+")
-_DD = str.maketrans({"đ": "d", "Đ": "d"})
 # the combining-mark blocks (Vietnamese marks are all in the first); any other character that
 # is no ASCII letter or digit becomes a space below anyway
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -24,6 +23,6 @@ def fold(text: str) -> str:
     """
     if text.isascii():  # nothing to drop: no per-character pass over a long ASCII text
         return _NON_WORD.sub(" ", text.lower()).strip()
-    decomposed = unicodedata.normalize("NFD", text.translate(_DD))
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "d"))
     bare = _MARKS.sub("", decomposed).lower()
     return _NON_WORD.sub(" ", bare).strip()

@@ -98,9 +98,14 @@ def windows(line: str, limit: int = MAX_WINDOW) -> list[tuple[int, int]]:
 
 
 def _last_match(pattern: re.Pattern[str], line: str, earliest: int, stop: int) -> int | None:
-    """The end of the last match of ``pattern`` that ends within ``[earliest, stop]``."""
-    found = None
-    for match in pattern.finditer(line, earliest - 1, stop):
-        if match.end() >= earliest:
-            found = match.end()
-    return found
+    """The end of the last match of ``pattern`` (whose matches are one character long) that
+    ends within ``[earliest, stop]``: a greedy prefix finds it from the end, without a pass
+    over every match before it."""
+    last = _LAST.get(pattern)
+    if last is None:
+        last = _LAST[pattern] = re.compile(r"(?s:.*)(?:" + pattern.pattern + ")")
+    found = last.match(line, earliest - 1, stop)
+    return found.end() if found else None
+
+
+_LAST: dict[re.Pattern[str], re.Pattern[str]] = {}

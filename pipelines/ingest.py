@@ -6,7 +6,7 @@ One bad file never stops a batch: its error becomes a status record in documents
 from __future__ import annotations
 
 import os
-import unicodedata
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -108,6 +108,10 @@ def plan_document(path: Path, password: str | None = None) -> PagePlan | Documen
     return read_text_dump(path)
 
 
+# control characters (Unicode category Cc) but for tab, LF, VT, FF and CR
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
 def read_text_dump(path: Path) -> Document:
     data = path.read_bytes()
     if not data.strip():
@@ -119,8 +123,7 @@ def read_text_dump(path: Path) -> Document:
             raise InputError(f"{path}: {NOT_TEXT}", "text")
         data = data.replace(b"\x00", b"")  # stray NULs of a bad export: dropped, counted
     decoded = decode_bytes(data)
-    controls = sum(1 for ch in decoded.text if unicodedata.category(ch) == "Cc"
-                   and ch not in "\t\n\r\f\v")
+    controls = len(_CONTROL.findall(decoded.text))
     if controls > MAX_NUL_SHARE * len(decoded.text):
         raise InputError(f"{path}: {NOT_TEXT}", "text")
     document = document_from_text(decoded.text, display_name(path), kind="text")

@@ -64,8 +64,6 @@ def repair_document(document: Document, *, tone_style: str | None = None) -> Rep
     repaired = result.text.split("\n")
     if len(repaired) != len(lines):  # never expected: repair keeps lines; fall back to as-is
         repaired = lines
-    confidences: dict[tuple[int, int], float] = {
-        (t.line, t.start): t.confidence for t in result.tokens}
     mean = result.confidence  # a property over every word: once, not per changed word
     written: dict[int, dict[str, float]] = {}
     changed = 0
@@ -76,12 +74,14 @@ def repair_document(document: Document, *, tone_style: str | None = None) -> Rep
         if len(b_words) != len(a_words):
             continue
         starts = [m.start() for m in re.finditer(r"\S+", after)]
+        # the words the repair wrote on this line, by column (only changed lines are read)
+        confidences = {t.start: t.confidence for t in result.line_tokens(first_lines[i])}
         on_line: dict[str, float] = {}
         for b, a, start in zip(b_words, a_words, starts, strict=True):
             if b != a:
                 changed += 1
                 word = _EDGE.sub("", a)
-                conf = confidences.get((first_lines[i], start), mean)
+                conf = confidences.get(start, mean)
                 on_line[word] = min(conf, on_line.get(word, 1.0))
         written[i] = on_line
     pages: dict[int, list[str]] = {}
