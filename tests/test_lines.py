@@ -105,6 +105,22 @@ def test_repair_keeps_the_line_count_and_replays(text):
     assert replay(text, result.steps) == result.text
 
 
+@given(st.lists(st.sampled_from(CORRECT_LINES[:40] + [strip_diacritics(line) for line in
+                                                      CORRECT_LINES[40:80]]
+                                + ["x" * (MAX_TOKEN + 5), "Cong tac S6 dwoc", ""]),
+                max_size=12))
+@PROPERTY
+def test_the_confidence_summary_equals_the_mean_over_every_word(lines):
+    """The fast path (lines no repair wrote count their words without making them) against
+    the slow reference: every word made, with its confidence."""
+    result = repair_text("\n".join(lines))
+    tokens = result.tokens
+    mean = sum(t.confidence for t in tokens) / len(tokens) if tokens else 1.0
+    assert result.confidence == pytest.approx(mean)
+    assert result.min_confidence == min((t.confidence for t in tokens), default=1.0)
+    assert sum(len(result.line_tokens(n)) for n in range(1, len(lines) + 1)) == len(tokens)
+
+
 @given(st.binary(max_size=300))
 @PROPERTY
 def test_repair_never_fails_on_bytes(data):
