@@ -33,10 +33,11 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 import ftfy
@@ -611,13 +612,14 @@ def _uppercase_in_context(decoded: str, lost: set[int]) -> list[int]:
 # --- VIQR -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def _viqr_chunk(
     chunk: str,
     lenient: bool = False,
     escaped: bool = True,
     final: str = "",
     continued: bool = False,
-) -> tuple[str, dict[str, int]]:
+) -> tuple[str, Mapping[str, int]]:
     """Read one whitespace-delimited chunk; returns the text and how many words of each kind.
 
     The kinds (see :func:`_viqr_word`) are the evidence the line detector weighs. A mark belongs
@@ -630,13 +632,15 @@ def _viqr_chunk(
     small letter (see :func:`_viqr_word`).
 
     The counts have one more key, "final": the weak words read only through a word-final
-    ``.``, ``?`` or ``'``, which may as well be punctuation (``ty.``).
+    ``.``, ``?`` or ``'``, which may as well be punctuation (``ty.``). A pure function of its
+    arguments, cached (most chunks of a long text recur); callers read the counts, never
+    write them.
     """
     viqr = _viqr()
     out: list[str] = []
     kinds = {"none": 0, "escape": 0, "weak": 0, "strong": 0, "invalid": 0, "final": 0}
     if len(chunk) > MAX_TOKEN:  # a blob, no words
-        return chunk, kinds
+        return chunk, MappingProxyType(kinds)
     i, n = 0, len(chunk)
     while i < n:
         if not chunk[i].isalpha():
@@ -668,7 +672,7 @@ def _viqr_chunk(
         if kind == "weak" and word[-1] in _VIQR_PUNCTUATION and text[:-1] == word[:-2]:
             kinds["final"] += 1
         i = j
-    return "".join(out), kinds
+    return "".join(out), MappingProxyType(kinds)
 
 
 def _initials(chunk: str, i: int, j: int) -> bool:
@@ -1242,7 +1246,7 @@ def _phrase_start(
 
 
 def _viqr_evidence(
-    chunks: list[re.Match[str]], read: list[dict[str, int]], in_context: bool
+    chunks: list[re.Match[str]], read: list[Mapping[str, int]], in_context: bool
 ) -> tuple[int, bool]:
     """The line rule of :func:`_viqr_line`: (evidence, whether the line reads as VIQR)."""
     evidence = sum(kinds["strong"] + kinds["escape"] for kinds in read)
@@ -1273,7 +1277,7 @@ def _ascii_stretches(chunks: list[re.Match[str]]) -> list[tuple[int, int]]:
     return spans
 
 
-def _viqr_phrases(read: list[dict[str, int]]) -> list[tuple[int, int, float]]:
+def _viqr_phrases(read: list[Mapping[str, int]]) -> list[tuple[int, int, float]]:
     """VIQR phrases in a stretch of ASCII chunks: (first, stop, evidence) for each.
 
     Each chunk scores 1 per strong word or escape, 0.5 per weak word, -1 per invalid word and
