@@ -197,6 +197,7 @@ class _Read:
 
 
 MAX_LINE = 2000
+READ_CHARS = 4 * MAX_LINE  # what is read of a line before its spaces are squeezed
 
 
 def _read_lines(lines: list[Line]) -> list[_Read]:
@@ -257,7 +258,7 @@ def _printed(word: str, confidence: float) -> bool:
 def _clean(text: str) -> str:
     """Markdown and HTML emphasis of converted documents out, spaces squeezed, NFC; cut to
     ``MAX_LINE`` characters (a header line is short: a 5 MB one-line dump is not read whole)."""
-    text = text[:4 * MAX_LINE]
+    text = text[:READ_CHARS]
     text = re.sub(r"</?[biu]>|\*\*|__|^#+\s*", "", unicodedata.normalize("NFC", text))
     # OCR glues what follows to a date word (``ngày0B``, ``thángØŸ``): apart, the word anchors
     text = re.sub(r"\b" + _GLUED, r"\1 \2", text, flags=re.I)
@@ -765,7 +766,7 @@ def _read_signer(lines: list[Line], meta: DocumentMetadata, quality: float) -> N
     # the ruler reads only the lines around the first ``Nơi nhận`` or authority (``KT.``):
     # running it over a whole report would cost seconds
     hints = [i for i, line in enumerate(lines)
-             if _SIGNATURE_HINT.search(fold(line.text[:4 * MAX_LINE]))]  # as _clean reads
+             if _SIGNATURE_HINT.search(fold(line.text[:READ_CHARS]))]  # as _clean reads
     for at in hints[:MAX_SIGNATURE_HINTS]:
         if _read_signature_block(_read_lines(lines[max(0, at - 3):at + 3 * SIGNATURE_WINDOW]),
                                  meta, quality):

@@ -30,8 +30,15 @@ MIN_WINDOW_SHARE = 0.5
 #: that lost all its spaces): every pass keeps it as written, and pays nothing to read it.
 MAX_TOKEN = 256
 
-_SENTENCE_END = re.compile(r"[.!?;:](?=\s)|\s(?=[-+•*]\s)")
-_SPACE = re.compile(r"\s")
+
+def _from_the_end(pattern: str) -> re.Pattern[str]:
+    """``pattern`` (whose matches are one character long) behind a greedy prefix: a match
+    from a position ends at the last match of ``pattern`` before the end position."""
+    return re.compile(r"(?s:.*)(?:" + pattern + ")")
+
+
+_LAST_SENTENCE_END = _from_the_end(r"[.!?;:](?=\s)|\s(?=[-+•*]\s)")
+_LAST_SPACE = _from_the_end(r"\s")
 
 
 def split_lines(text: str) -> tuple[list[str], list[str]]:
@@ -84,9 +91,9 @@ def windows(line: str, limit: int = MAX_WINDOW) -> list[tuple[int, int]]:
     while size - start > limit:
         stop = start + limit
         earliest = start + max(1, int(limit * MIN_WINDOW_SHARE))
-        end = _last_match(_SENTENCE_END, line, earliest, stop)
+        end = _last_match(_LAST_SENTENCE_END, line, earliest, stop)
         if end is None:
-            end = _last_match(_SPACE, line, earliest, stop)
+            end = _last_match(_LAST_SPACE, line, earliest, stop)
         if end is None:  # a token without spaces: cut anywhere but before a combining mark
             end = stop
             while end > earliest and unicodedata.combining(line[end]):
@@ -97,15 +104,8 @@ def windows(line: str, limit: int = MAX_WINDOW) -> list[tuple[int, int]]:
     return out
 
 
-def _last_match(pattern: re.Pattern[str], line: str, earliest: int, stop: int) -> int | None:
-    """The end of the last match of ``pattern`` (whose matches are one character long) that
-    ends within ``[earliest, stop]``: a greedy prefix finds it from the end, without a pass
-    over every match before it."""
-    last = _LAST.get(pattern)
-    if last is None:
-        last = _LAST[pattern] = re.compile(r"(?s:.*)(?:" + pattern.pattern + ")")
+def _last_match(last: re.Pattern[str], line: str, earliest: int, stop: int) -> int | None:
+    """The end of the last match that ends within ``[earliest, stop]``, for a pattern made by
+    :func:`_from_the_end`: found from the end, without a pass over every match before it."""
     found = last.match(line, earliest - 1, stop)
     return found.end() if found else None
-
-
-_LAST: dict[re.Pattern[str], re.Pattern[str]] = {}

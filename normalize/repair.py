@@ -115,7 +115,7 @@ class RepairResult:
                 confidences = [token.confidence for token in line.tokens()]
                 words += len(confidences)
                 total += sum(confidences)
-                least = min(least, *confidences) if confidences else least
+                least = min([least, *confidences])
             else:
                 count = line.word_count()
                 words += count
